@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmem on a device whose ranges are partly smaller than a memory block:
+ * the two block sized ranges are hot-plugged on their own, the two small
+ * ones are skipped (with a single message on our implementation), and
+ * unbinding removes every "System RAM (kmem)" resource again.  Done
+ * twice to catch leaks between bindings.
+ */
+#include "ext_drv_common.h"
+
+#define NR_TESTS 6
+
+static uint64_t block_size(void)
+{
+	char buf[64];
+
+	if (ext_read("/sys/devices/system/memory/block_size_bytes", buf,
+		     sizeof(buf)) <= 0)
+		return 0;
+	return strtoull(buf, NULL, 16);
+}
+
+/* "System RAM (kmem)" resources inside [start, end] */
+static int count_kmem_ram(uint64_t start, uint64_t end, uint64_t *first)
+{
+	char line[256];
+	uint64_t s, e;
+	int n = 0;
+	FILE *f;
+
+	f = fopen("/proc/iomem", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "System RAM (kmem)"))
+			continue;
+		if (sscanf(line, " %" SCNx64 "-%" SCNx64, &s, &e) != 2)
+			continue;
+		if (s >= start && e <= end) {
+			if (!n && first)
+				*first = s;
+			n++;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* offline whatever blocks of [start, start + len) came up online */
+static void offline_blocks(uint64_t start, uint64_t len, uint64_t blk)
+{
+	char path[PATH_MAX], state[32];
+	uint64_t b;
+
+	for (b = start / blk; b < (start + len) / blk; b++) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/memory/memory%" PRIu64 "/state", b);
+		if (ext_read(path, state, sizeof(state)) > 0 &&
+		    !strcmp(state, "online"))
+			ext_write(path, "offline");
+	}
+}
+
+/* kernel log lines after @fd's position that mention @dev and @word */
+static int count_kmsg(int fd, const char *dev, const char *word)
+{
+	char rec[1024];
+	ssize_t n;
+	int hits = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		rec[n] = '\0';
+		if (strstr(rec, dev) && strstr(rec, word))
+			hits++;
+	}
+	return hits;
+}
+
+static int kmsg_open_at_end(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+int main(void)
+{
+	uint64_t blk = block_size(), a, end, first = 0;
+	struct ext_region r;
+	char dev[64] = "";
+	int err, n, round, kfd, msgs;
+
+	ext_plan(NR_TESTS);
+	if (ext_find_region(&r) || !blk) {
+		while (ext_test_nr < NR_TESTS)
+			ext_skip("kmem_ranges", "no hmem dax region or memory blocks");
+		return 0;
+	}
+	a = (r.start + blk - 1) / blk * blk;
+	end = r.start + r.size - 1;
+	if (ext_read_u64(ext_region_attr(&r, "available_size")) != r.size ||
+	    a + 3 * blk - 1 > end || blk < 8 * r.align) {
+		while (ext_test_nr < NR_TESTS)
+			ext_skip("kmem_ranges", "region too small or not idle");
+		return 0;
+	}
+
+	/* block, small, small, block: none adjacent to the one before */
+	err = ext_create_dev(&r, dev, sizeof(dev));
+	if (!err)
+		err = ext_add_mapping(dev, a, blk);
+	if (!err)
+		err = ext_add_mapping(dev, a + blk + r.align, r.align);
+	if (!err)
+		err = ext_add_mapping(dev, a + blk + 3 * r.align, r.align);
+	if (!err)
+		err = ext_add_mapping(dev, a + 2 * blk, blk);
+	ext_result(!err && ext_count_mappings(dev) == 4,
+		   "kmem_ranges_setup: %s with 4 ranges", dev);
+	if (err) {
+		while (ext_test_nr < NR_TESTS)
+			ext_skip("kmem_ranges", "no device");
+		ext_destroy_dev(&r, dev);
+		return 1;
+	}
+
+	for (round = 0; round < 2; round++) {
+		kfd = kmsg_open_at_end();
+		err = ext_bind(dev, "kmem");
+		n = count_kmem_ram(r.start, end, &first);
+		ext_result(!err && n == 2 && first == a,
+			   "kmem_ranges_bind_%d: %s, %d kmem resources", round,
+			   err ? strerror(-err) : "bound", n);
+
+		msgs = count_kmsg(kfd, dev, "small");
+		if (kfd >= 0)
+			close(kfd);
+		if (round == 0) {
+			if (ext_impl_is_ours())
+				ext_result(msgs == 1, "kmem_ranges_one_message: %d",
+					   msgs);
+			else
+				ext_skip("kmem_ranges_one_message",
+					 "stock reports each small range");
+		}
+
+		offline_blocks(a, blk, blk);
+		offline_blocks(a + 2 * blk, blk, blk);
+		ext_unbind(dev);
+		n = count_kmem_ram(r.start, end, NULL);
+		ext_result(n == 0 && !ext_dev_bound_to(dev, "kmem"),
+			   "kmem_ranges_unbind_%d: %d kmem resources left", round,
+			   n);
+	}
+
+	ext_destroy_dev(&r, dev);
+	return ext_failures ? 1 : 0;
+}
