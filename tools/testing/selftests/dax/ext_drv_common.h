@@ -196,7 +196,7 @@ static inline int ext_find_region(struct ext_region *r)
 	return r->start ? 0 : -ENOENT;
 }
 
-/* a new, empty, unbound device of region @r; name in @dev */
+/* a new, empty, unbound device of region @r; reading create names it */
 static inline int ext_create_dev(const struct ext_region *r, char *dev,
 				 size_t len)
 {
@@ -204,7 +204,7 @@ static inline int ext_create_dev(const struct ext_region *r, char *dev,
 
 	if (rc)
 		return rc;
-	rc = ext_read(ext_region_attr(r, "youngest"), dev, len);
+	rc = ext_read(ext_region_attr(r, "create"), dev, len);
 	return rc > 0 ? 0 : -ENODEV;
 }
 
