@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Tests of the device_dax and kmem drivers (included by Makefile).
 TEST_GEN_PROGS += ext_drv_mmap_rules
+TEST_GEN_PROGS += ext_drv_mmap_fault_sizes
 TEST_GEN_PROGS += ext_drv_mmap_many_ranges
 TEST_GEN_PROGS += ext_drv_kmem_ranges
 
