@@ -256,8 +256,8 @@ static int kmem_remove_range(struct device *dev, struct kmem_ranges *data,
 
 	rc = remove_memory(res->start, resource_size(res));
 	if (rc) {
-		dev_warn(dev, "mapping%d: %pr still in use (%d), kept until reboot\n",
-			 i, res, rc);
+		dev_warn(dev, "mapping%d: %pa-%pa still in use (%d), kept until reboot\n",
+			 i, &res->start, &res->end, rc);
 		return rc;
 	}
 
