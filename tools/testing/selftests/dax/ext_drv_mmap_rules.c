@@ -4,11 +4,12 @@
  * address, length and file offset aligned to the device alignment,
  * splits only on alignment boundaries, offsets reach the second range,
  * SIGBUS past the end.  The unaligned file offset check is ours only:
- * stock accepts such a MAP_FIXED mapping.
+ * stock accepts such a MAP_FIXED mapping.  Finally the device is unbound
+ * and bound again and must still show what was written.
  */
 #include "ext_drv_common.h"
 
-#define NR_TESTS 7
+#define NR_TESTS 8
 
 static void skip_rest(const char *why)
 {
@@ -38,7 +39,8 @@ static int open_dev(const char *dev)
 	return open(path, O_RDWR | O_CLOEXEC);
 }
 
-static void run(const char *dev, uint64_t align)
+/* false if it had to stop early (and skipped what was left) */
+static bool run(const char *dev, uint64_t align)
 {
 	uint64_t size = 2 * align, word = 0;
 	volatile uint64_t *w;
@@ -49,7 +51,7 @@ static void run(const char *dev, uint64_t align)
 	if (fd < 0) {
 		ext_result(false, "mmap_rules_open: %s", strerror(errno));
 		skip_rest("cannot open device");
-		return;
+		return false;
 	}
 
 	/* 1: private mappings are refused */
@@ -91,7 +93,7 @@ static void run(const char *dev, uint64_t align)
 		ext_result(false, "mmap_rules_offset_view: %s", strerror(err));
 		skip_rest("mmap failed");
 		close(fd);
-		return;
+		return false;
 	}
 	w = (uint64_t *)(map + align + 64);
 	*w = 0x5eca11edc0ffee00ULL;
@@ -112,6 +114,27 @@ static void run(const char *dev, uint64_t align)
 		   "mmap_rules_first_range_readable");
 	munmap(map, size + align);
 	close(fd);
+	return true;
+}
+
+/* 8: a second binding maps the same memory again */
+static void rebind_and_check(const char *dev, uint64_t align)
+{
+	uint64_t word = 0;
+	char *map;
+	int err;
+
+	ext_unbind(dev);
+	err = ext_bind(dev, "device_dax");
+	map = err ? MAP_FAILED : ext_map_dev(dev, align, MAP_SHARED, align, &err);
+	if (map == MAP_FAILED) {
+		ext_result(false, "mmap_rules_rebind: %s", strerror(abs(err)));
+		return;
+	}
+	ext_probe_read((uint64_t *)(map + 64), &word);
+	ext_result(word == 0x5eca11edc0ffee00ULL, "mmap_rules_rebind: %#" PRIx64,
+		   word);
+	munmap(map, align);
 }
 
 int main(void)
@@ -145,7 +168,8 @@ int main(void)
 		ext_diag("setting up %s: %s", dev, strerror(-err));
 		skip_rest("no device");
 	} else {
-		run(dev, align);
+		if (run(dev, align))
+			rebind_and_check(dev, align);
 	}
 
 	ext_destroy_dev(&r, dev);
