@@ -31,9 +31,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#define SZ_4K	0x1000ULL
-#define SZ_2M	0x200000ULL
-#define SZ_1G	0x40000000ULL
+#define SZ_4K	UINT64_C(0x1000)
+#define SZ_2M	UINT64_C(0x200000)
+#define SZ_1G	UINT64_C(0x40000000)
 
 #define DAX_BUS		"/sys/bus/dax"
 #define DAX_DEVICES	DAX_BUS "/devices"
