@@ -27,7 +27,7 @@ FIXTURE_SETUP(align)
 	dax_dpath(self->a, "align", self->p);
 }
 
-FIXTURE_TEARDOWN(align)
+FIXTURE_TEARDOWN_PARENT(align)
 {
 	DAX_FIXTURE_TEARDOWN(self);
 }

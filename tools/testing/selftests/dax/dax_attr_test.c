@@ -18,7 +18,7 @@ FIXTURE_SETUP(attr)
 	ASSERT_EQ(0, dax_create(&self->r, self->a));
 }
 
-FIXTURE_TEARDOWN(attr)
+FIXTURE_TEARDOWN_PARENT(attr)
 {
 	DAX_FIXTURE_TEARDOWN(self);
 }

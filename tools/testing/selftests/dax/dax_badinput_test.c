@@ -162,7 +162,7 @@ FIXTURE_SETUP(bad_input)
 	ASSERT_EQ(0, dax_create_sized(&self->r, self->a, SZ_2M));
 }
 
-FIXTURE_TEARDOWN(bad_input)
+FIXTURE_TEARDOWN_PARENT(bad_input)
 {
 	DAX_FIXTURE_TEARDOWN(self);
 }

@@ -467,12 +467,13 @@ static inline void dax_describe(const struct dax_state *s, char *m)
 {
 	int i, j;
 
-	dax_msg(m, "avail=%#" PRIx64 " seed='%s'", s->avail, s->seed);
+	dax_msg(m, "avail=%#" PRIx64 " seed='%s' create='%s'", s->avail,
+		s->seed, s->youngest);
 	for (i = 0; i < s->ndev; i++) {
 		const struct dax_dev_state *d = &s->dev[i];
 
-		dax_msg(m, " [%s size=%#" PRIx64 " drv='%s'", d->name, d->size,
-			d->driver);
+		dax_msg(m, " [%s size=%#" PRIx64 " align=%#" PRIx64 " drv='%s'",
+			d->name, d->size, d->align, d->driver);
 		for (j = 0; j < d->nr; j++)
 			dax_msg(m, " %#" PRIx64 "-%#" PRIx64 "@%#" PRIx64,
 				d->r[j].start, d->r[j].end, d->r[j].pgoff);
@@ -481,14 +482,16 @@ static inline void dax_describe(const struct dax_state *s, char *m)
 }
 
 /* 0 when equal; otherwise 1 and a description of the difference in @m. */
-static inline int dax_state_diff(const struct dax_state *a,
-				 const struct dax_state *b, char *m)
+static inline int dax_state_cmp(const struct dax_state *a,
+				const struct dax_state *b, bool youngest,
+				char *m)
 {
 	int i, j, diff = 0;
 
 	m[0] = '\0';
 	if (a->avail != b->avail || strcmp(a->seed, b->seed) ||
-	    strcmp(a->youngest, b->youngest) || a->ndev != b->ndev)
+	    (youngest && strcmp(a->youngest, b->youngest)) ||
+	    a->ndev != b->ndev)
 		diff = 1;
 	for (i = 0; !diff && i < a->ndev; i++) {
 		const struct dax_dev_state *x = &a->dev[i], *y = &b->dev[i];
@@ -510,6 +513,13 @@ static inline int dax_state_diff(const struct dax_state *a,
 		dax_describe(b, m);
 	}
 	return diff;
+}
+
+/* A failed write must change nothing, not even the `create` readback. */
+static inline int dax_state_diff(const struct dax_state *a,
+				 const struct dax_state *b, char *m)
+{
+	return dax_state_cmp(a, b, true, m);
 }
 
 /*
@@ -671,7 +681,8 @@ static inline int dax_bind_devdax(const char *dev)
 }
 
 /*
- * Put the region back to @s: every device that was not there is unbound,
+ * Put the region back to @s (the `create` readback excepted: deleting
+ * the youngest device clears it for good): every device that was not there is unbound,
  * shrunk and deleted; every device that was there gets its driver, align
  * and (when it was 0) size back. new_id entries for all names are removed.
  * Returns 0 when the region then matches @s, else 1 with the diff in @m.
@@ -704,7 +715,7 @@ static inline int dax_restore(const struct dax_region *r,
 			dax_drv_write(old->driver, "bind", d->name);
 	}
 	dax_snapshot(r, &now);
-	return dax_state_diff(s, &now, m);
+	return dax_state_cmp(s, &now, false, m);
 }
 
 /* ---- kselftest_harness glue ----------------------------------------------- */

@@ -27,6 +27,8 @@ run_case() {
 	if [ "$start" != "$now" ]; then
 		ok=0
 		MSG="$MSG; region not restored"
+		echo "$start" | sed 's/^/# before: /'
+		echo "$now" | sed 's/^/# after:  /'
 	fi
 	region_invariant || ok=0
 	if [ $ok -eq 1 ]; then
@@ -138,14 +140,14 @@ make_three_range_device() {
 }
 
 sysfs_mappings() {
-	for m in /sys/bus/dax/devices/$1/mapping*; do
+	for m in /sys/bus/dax/devices/$1/mapping[0-9]*; do
 		printf '%d %d %d\n' "$(cat $m/page_offset)" "$(cat $m/start)" "$(cat $m/end)"
 	done | sort -n
 }
 
 case_list_M_matches_sysfs() {
 	make_three_range_device || fail "setup failed" || return 1
-	[ "$(ls -d /sys/bus/dax/devices/$THREE/mapping* | wc -l)" -eq 3 ] || fail "expected 3 mappings" || return 1
+	[ "$(ls -d /sys/bus/dax/devices/$THREE/mapping[0-9]* | wc -l)" -eq 3 ] || fail "expected 3 mappings" || return 1
 	json=$(daxctl list -d $THREE -M 2>/tmp/daxctl.err)
 	[ "$(echo "$json" | jq '.[0].mappings | length')" = 3 ] || fail "list -M has $(echo "$json" | jq '.[0].mappings | length') mappings" || return 1
 	want=$(sysfs_mappings $THREE)

@@ -41,7 +41,7 @@ FIXTURE_SETUP(driver)
 	ASSERT_EQ(0, dax_create(&self->r, self->a));
 }
 
-FIXTURE_TEARDOWN(driver)
+FIXTURE_TEARDOWN_PARENT(driver)
 {
 	DAX_FIXTURE_TEARDOWN(self);
 }

@@ -29,6 +29,8 @@ run_case() {
 	if [ "$start" != "$now" ]; then
 		ok=0
 		MSG="$MSG; region not restored"
+		echo "$start" | sed 's/^/# before: /'
+		echo "$now" | sed 's/^/# after:  /'
 	fi
 	region_invariant || ok=0
 	if [ $ok -eq 1 ]; then
@@ -43,7 +45,7 @@ run_case() {
 # number of "System RAM (kmem)" resources inside the ranges of device $1
 kmem_resources() {
 	n=0
-	for m in /sys/bus/dax/devices/$1/mapping*; do
+	for m in /sys/bus/dax/devices/$1/mapping[0-9]*; do
 		s=$(printf '%d' "$(cat $m/start)")
 		e=$(printf '%d' "$(cat $m/end)")
 		for r in $(grep 'System RAM (kmem)' /proc/iomem | awk '{ print $1 }'); do
@@ -55,7 +57,7 @@ kmem_resources() {
 	echo $n
 }
 
-dev_mappings() { ls -d /sys/bus/dax/devices/$1/mapping* 2>/dev/null | wc -l; }
+dev_mappings() { ls -d /sys/bus/dax/devices/$1/mapping[0-9]* 2>/dev/null | wc -l; }
 dev_blocks() {
 	bs=$(block_size)
 	echo $(( $(dev_attr $1 size) / bs ))

@@ -24,7 +24,7 @@ FIXTURE_SETUP(mapping)
 	dax_dpath(self->a, "mapping", self->p);
 }
 
-FIXTURE_TEARDOWN(mapping)
+FIXTURE_TEARDOWN_PARENT(mapping)
 {
 	DAX_FIXTURE_TEARDOWN(self);
 }

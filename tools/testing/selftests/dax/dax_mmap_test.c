@@ -124,10 +124,9 @@ FIXTURE_SETUP(mmap)
 				       strerror(errno));
 }
 
-FIXTURE_TEARDOWN(mmap)
+/* runs in the parent: the fd belonged to the (exited) test child */
+FIXTURE_TEARDOWN_PARENT(mmap)
 {
-	if (self->fd >= 0)
-		close(self->fd);
 	DAX_FIXTURE_TEARDOWN(self);
 }
 
@@ -296,10 +295,8 @@ FIXTURE_SETUP(mmap_huge)
 	ASSERT_LE(0, self->fd);
 }
 
-FIXTURE_TEARDOWN(mmap_huge)
+FIXTURE_TEARDOWN_PARENT(mmap_huge)
 {
-	if (self->fd >= 0)
-		close(self->fd);
 	DAX_FIXTURE_TEARDOWN(self);
 }
 

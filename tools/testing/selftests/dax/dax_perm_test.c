@@ -26,7 +26,7 @@ FIXTURE_SETUP(perm)
 	ASSERT_EQ(0, dax_create(&self->r, self->idle));
 }
 
-FIXTURE_TEARDOWN(perm)
+FIXTURE_TEARDOWN_PARENT(perm)
 {
 	DAX_FIXTURE_TEARDOWN(self);
 }

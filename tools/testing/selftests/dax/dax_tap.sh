@@ -53,7 +53,7 @@ region_snapshot() {
 	echo "avail=$(region_avail) seed=$(cat $REGION/seed)"
 	for dev in $(region_devs); do
 		line="$dev $(dev_attr $dev size) drv=$(dev_driver $dev)"
-		for m in /sys/bus/dax/devices/$dev/mapping*; do
+		for m in /sys/bus/dax/devices/$dev/mapping[0-9]*; do
 			[ -d "$m" ] || continue
 			line="$line $(cat $m/start)-$(cat $m/end)@$(cat $m/page_offset)"
 		done
@@ -90,7 +90,7 @@ blocks_of() {
 
 # Set every block of every range of device $1 to $2 (online/offline).
 dev_blocks_set() {
-	for m in /sys/bus/dax/devices/$1/mapping*; do
+	for m in /sys/bus/dax/devices/$1/mapping[0-9]*; do
 		[ -d "$m" ] || continue
 		for b in $(blocks_of "$(cat $m/start)" "$(cat $m/end)"); do
 			f=/sys/devices/system/memory/memory$b/state
@@ -103,7 +103,7 @@ dev_blocks_set() {
 # Count blocks of device $1 in state $2.
 dev_blocks_count() {
 	n=0
-	for m in /sys/bus/dax/devices/$1/mapping*; do
+	for m in /sys/bus/dax/devices/$1/mapping[0-9]*; do
 		[ -d "$m" ] || continue
 		for b in $(blocks_of "$(cat $m/start)" "$(cat $m/end)"); do
 			f=/sys/devices/system/memory/memory$b/state
