@@ -775,6 +775,27 @@ static inline int dax_restore(const struct dax_region *r,
 } while (0)
 
 /*
+ * A divergence case whose write is harmless on stock: on stock, do the
+ * write, record what stock answered and whether the region changed, and
+ * SKIP with that as evidence; on ours, assert the errno and no change.
+ */
+#define ASSERT_STR_FAILS_OR_DIVERGES(r, path, str, err, reason) do { \
+	if (dax_impl_is_stock()) { \
+		static struct dax_state __a, __b; \
+		char __m[DAX_MSG]; \
+		int __rc; \
+		dax_snapshot(r, &__a); \
+		__rc = dax_write_str(path, str); \
+		dax_snapshot(r, &__b); \
+		SKIP(return, "stock divergence: %s [stock: '%s' -> %d (%s), " \
+		     "region %s]", reason, str, __rc, \
+		     __rc ? strerror(-__rc) : "success", \
+		     dax_state_diff(&__a, &__b, __m) ? "changed" : "unchanged"); \
+	} \
+	ASSERT_STR_FAILS(r, path, str, err); \
+} while (0)
+
+/*
  * Common fixture body: find the region, remember its state, restore it.
  * Region state at start must be sane, or the test cannot mean anything.
  */

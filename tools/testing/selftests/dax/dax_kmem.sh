@@ -90,7 +90,7 @@ case_one_range_system_ram_and_back() {
 # window [R+256M, R+768M) misses the second range.
 make_two_range_device() {
 	a=$(create -s 256M) && d=$(create -s 256M) && b=$(create -s 256M) || return 1
-	daxctl disable-device $a $d >/dev/null 2>&1 || return 1
+	for x in $a $d; do daxctl disable-device $x >/dev/null 2>&1 || return 1; done
 	echo 0 > /sys/bus/dax/devices/$a/size || return 1
 	echo $((512 * M)) > /sys/bus/dax/devices/$d/size || return 1
 	TWO=$d
