@@ -5,7 +5,8 @@
  *
  *   bench NAME VALUE UNIT
  *
- * where VALUE is the median of several rounds; the host divides ours by
+ * where VALUE is the best of several rounds (a round only gets slower when
+ * the host is busy); the host divides ours by
  * stock.  Only the ABI both implementations share is used.
  */
 #include <errno.h>
