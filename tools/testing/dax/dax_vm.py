@@ -6,6 +6,7 @@ it in qemu on soft-reserved memory, and run the demo, the tests or a shell.
   dax-vm [--impl ours|stock|both] test [FILTER]
   dax-vm [--impl ours|stock] shell
   dax-vm [--impl ours|stock|both] build
+  dax-vm bench                     (always both: ratios ours/stock)
 """
 
 import argparse
@@ -42,7 +43,7 @@ def parse_args(argv):
 		       help='seconds before a boot counts as hung')
 	p.add_argument('--no-static', action='store_true',
 		       help='skip checkpatch/sparse/W=1 in test')
-	p.add_argument('job', choices=('run', 'test', 'shell', 'build'))
+	p.add_argument('job', choices=('run', 'test', 'shell', 'build', 'bench'))
 	p.add_argument('filter', nargs='?', default='',
 		       help='test: SUITE-GLOB[:ARG,ARG] (e.g. kunit-*, '
 			    'dax_region:-t,create_returns_name)')
@@ -174,6 +175,42 @@ def job_shell(args):
 	return 0 if rc in (0, (qemu.VERDICT_PASS << 1) | 1) else rc
 
 
+def bench_one(args, impl):
+	"""{name: (value, unit)} measured in one boot of impl."""
+	src, initrd = prepare(impl)
+	results = {}
+	scanner = parser.SplatScanner()
+
+	def on_result(line):
+		fields = line.split()
+		if len(fields) == 4 and fields[0] == 'bench':
+			results[fields[1]] = (float(fields[2]), fields[3])
+			host.progress(f'{impl}: {fields[1]} {fields[2]} {fields[3]}')
+		elif line.startswith('dax-bench:'):
+			print(f'  {impl}: {line}')
+	with Step(f'boot {impl} and run the benchmarks'):
+		verdict, _ = boot(args, impl, 'bench', src, initrd,
+				  on_console=scanner.feed, on_result=on_result)
+	for suite, line in scanner.splats:
+		print(f'  {impl}: kernel warning during benchmarks: {line}')
+	ok = verdict == 'pass' and not scanner.splats
+	return results, ok
+
+
+def job_bench(args):
+	"""Both kernels back to back; lower is better, ratio = ours/stock."""
+	ours, ok_ours = bench_one(args, 'ours')
+	stock, ok_stock = bench_one(args, 'stock')
+	print(f'{"benchmark":28} {"ours":>12} {"stock":>12} {"ours/stock":>10}')
+	for name in sorted(set(ours) | set(stock)):
+		o, s = ours.get(name), stock.get(name)
+		unit = (o or s)[1]
+		ratio = f'{o[0] / s[0]:.2f}' if o and s and s[0] else '-'
+		fmt = lambda v: f'{v[0]:.0f}' if v else '-'
+		print(f'{name:28} {fmt(o):>12} {fmt(s):>12} {ratio:>10}  {unit}')
+	return 0 if ok_ours and ok_stock else 1
+
+
 def job_build(args):
 	for impl in impls(args):
 		prepare(impl)
@@ -184,7 +221,7 @@ def main(argv):
 	args = parse_args(argv)
 	host.ensure_packages()
 	job = {'run': job_run, 'test': job_test, 'shell': job_shell,
-	       'build': job_build}[args.job]
+	       'build': job_build, 'bench': job_bench}[args.job]
 	return job(args)
 
 
