@@ -626,21 +626,34 @@ static inline int dax_delete(const struct dax_region *r, const char *name)
 	return dax_region_write(r, "delete", name);
 }
 
+/*
+ * Memory block size in bytes. block_size_bytes is hex without a "0x"
+ * prefix ("8000000" is 128M), so it cannot go through dax_read_u64(),
+ * which would read it as decimal.
+ */
+static inline uint64_t dax_block_size(void)
+{
+	char buf[64], *end;
+	uint64_t bs;
+
+	if (dax_read("/sys/devices/system/memory/block_size_bytes", buf,
+		     sizeof(buf)) <= 0)
+		return 0;
+	errno = 0;
+	bs = strtoull(buf, &end, 16);
+	if (errno || *end)
+		return 0;
+	return bs;
+}
+
 /* Offline every memory block inside [start, end]. */
 static inline void dax_offline_blocks(uint64_t start, uint64_t end)
 {
 	char p[PATH_MAX];
-	uint64_t bs = 0, a;
+	uint64_t bs = dax_block_size(), a;
 
-	if (dax_read_u64("/sys/devices/system/memory/block_size_bytes", &bs) ||
-	    !bs) {
-		char buf[64];
-
-		if (dax_read("/sys/devices/system/memory/block_size_bytes", buf,
-			     sizeof(buf)) <= 0)
-			return;
-		bs = strtoull(buf, NULL, 16);
-	}
+	if (!bs)
+		return;
 	for (a = start - start % bs; a <= end; a += bs) {
 		snprintf(p, sizeof(p),
 			 "/sys/devices/system/memory/memory%" PRIu64 "/state",
@@ -807,8 +820,16 @@ static inline int dax_restore(const struct dax_region *r,
 	ASSERT_EQ(0, dax_check_invariants(&(self)->r, __m)) TH_LOG("%s", __m); \
 } while (0)
 
+/*
+ * A failed ASSERT in the test child longjmps out with the shared
+ * _metadata->trigger still set, so in FIXTURE_TEARDOWN_PARENT the first
+ * EXPECT would print its TH_LOG even when it passes. Clear it first.
+ */
+#define DAX_TEARDOWN_BEGIN() (_metadata->trigger = 0)
+
 #define DAX_FIXTURE_TEARDOWN(self) do { \
 	char __m[DAX_MSG]; \
+	DAX_TEARDOWN_BEGIN(); \
 	EXPECT_EQ(0, dax_restore(&(self)->r, &(self)->start, __m)) \
 		TH_LOG("region not restored:\n%s", __m); \
 } while (0)
