@@ -313,17 +313,33 @@ static inline int dax_list_devs(int id, char names[][DAX_NAME], int max)
 }
 
 /*
- * Region start: a size-0 device reports the region start in `resource`
- * (device id 0 cannot be deleted and is idle at boot). Otherwise fall
- * back to the "Soft Reserved" entry of /proc/iomem with the region size.
+ * Region start, from a source other than the dax attributes under test:
+ * the one "Soft Reserved" entry of /proc/iomem whose size is the region
+ * size. Only when that is ambiguous (several soft-reserved ranges of the
+ * same size) fall back to the `resource` of a size-0 device, which is
+ * the region start on stock.
  */
 static inline int dax_region_find_start(struct dax_region *r)
 {
 	char names[DAX_MAX_DEVS][DAX_NAME], line[256];
+	int i, n, found = 0;
 	uint64_t s, e;
-	int i, n;
 	FILE *f;
 
+	f = fopen("/proc/iomem", "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			if (!strstr(line, "Soft Reserved"))
+				continue;
+			if (sscanf(line, " %" SCNx64 "-%" SCNx64, &s, &e) != 2)
+				continue;
+			if (e - s + 1 == r->size && !found++)
+				r->start = s;
+		}
+		fclose(f);
+	}
+	if (found == 1 && r->start)
+		return 0;
 	n = dax_list_devs(r->id, names, DAX_MAX_DEVS);
 	for (i = 0; i < n; i++) {
 		if (dax_dev_u64(names[i], "size") == 0) {
@@ -331,21 +347,6 @@ static inline int dax_region_find_start(struct dax_region *r)
 			return 0;
 		}
 	}
-	f = fopen("/proc/iomem", "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strstr(line, "Soft Reserved"))
-			continue;
-		if (sscanf(line, " %" SCNx64 "-%" SCNx64, &s, &e) != 2)
-			continue;
-		if (e - s + 1 == r->size) {
-			r->start = s;
-			fclose(f);
-			return 0;
-		}
-	}
-	fclose(f);
 	return -ENOENT;
 }
 
