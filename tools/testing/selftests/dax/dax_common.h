@@ -313,17 +313,33 @@ static inline int dax_list_devs(int id, char names[][DAX_NAME], int max)
 }
 
 /*
- * Region start: a size-0 device reports the region start in `resource`
- * (device id 0 cannot be deleted and is idle at boot). Otherwise fall
- * back to the "Soft Reserved" entry of /proc/iomem with the region size.
+ * Region start, from a source other than the dax attributes under test:
+ * the one "Soft Reserved" entry of /proc/iomem whose size is the region
+ * size. Only when that is ambiguous (several soft-reserved ranges of the
+ * same size) fall back to the `resource` of a size-0 device, which is
+ * the region start on stock.
  */
 static inline int dax_region_find_start(struct dax_region *r)
 {
 	char names[DAX_MAX_DEVS][DAX_NAME], line[256];
+	int i, n, found = 0;
 	uint64_t s, e;
-	int i, n;
 	FILE *f;
 
+	f = fopen("/proc/iomem", "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			if (!strstr(line, "Soft Reserved"))
+				continue;
+			if (sscanf(line, " %" SCNx64 "-%" SCNx64, &s, &e) != 2)
+				continue;
+			if (e - s + 1 == r->size && !found++)
+				r->start = s;
+		}
+		fclose(f);
+	}
+	if (found == 1 && r->start)
+		return 0;
 	n = dax_list_devs(r->id, names, DAX_MAX_DEVS);
 	for (i = 0; i < n; i++) {
 		if (dax_dev_u64(names[i], "size") == 0) {
@@ -331,21 +347,6 @@ static inline int dax_region_find_start(struct dax_region *r)
 			return 0;
 		}
 	}
-	f = fopen("/proc/iomem", "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strstr(line, "Soft Reserved"))
-			continue;
-		if (sscanf(line, " %" SCNx64 "-%" SCNx64, &s, &e) != 2)
-			continue;
-		if (e - s + 1 == r->size) {
-			r->start = s;
-			fclose(f);
-			return 0;
-		}
-	}
-	fclose(f);
 	return -ENOENT;
 }
 
@@ -626,21 +627,34 @@ static inline int dax_delete(const struct dax_region *r, const char *name)
 	return dax_region_write(r, "delete", name);
 }
 
+/*
+ * Memory block size in bytes. block_size_bytes is hex without a "0x"
+ * prefix ("8000000" is 128M), so it cannot go through dax_read_u64(),
+ * which would read it as decimal.
+ */
+static inline uint64_t dax_block_size(void)
+{
+	char buf[64], *end;
+	uint64_t bs;
+
+	if (dax_read("/sys/devices/system/memory/block_size_bytes", buf,
+		     sizeof(buf)) <= 0)
+		return 0;
+	errno = 0;
+	bs = strtoull(buf, &end, 16);
+	if (errno || *end)
+		return 0;
+	return bs;
+}
+
 /* Offline every memory block inside [start, end]. */
 static inline void dax_offline_blocks(uint64_t start, uint64_t end)
 {
 	char p[PATH_MAX];
-	uint64_t bs = 0, a;
+	uint64_t bs = dax_block_size(), a;
 
-	if (dax_read_u64("/sys/devices/system/memory/block_size_bytes", &bs) ||
-	    !bs) {
-		char buf[64];
-
-		if (dax_read("/sys/devices/system/memory/block_size_bytes", buf,
-			     sizeof(buf)) <= 0)
-			return;
-		bs = strtoull(buf, NULL, 16);
-	}
+	if (!bs)
+		return;
 	for (a = start - start % bs; a <= end; a += bs) {
 		snprintf(p, sizeof(p),
 			 "/sys/devices/system/memory/memory%" PRIu64 "/state",
@@ -807,8 +821,16 @@ static inline int dax_restore(const struct dax_region *r,
 	ASSERT_EQ(0, dax_check_invariants(&(self)->r, __m)) TH_LOG("%s", __m); \
 } while (0)
 
+/*
+ * A failed ASSERT in the test child longjmps out with the shared
+ * _metadata->trigger still set, so in FIXTURE_TEARDOWN_PARENT the first
+ * EXPECT would print its TH_LOG even when it passes. Clear it first.
+ */
+#define DAX_TEARDOWN_BEGIN() (_metadata->trigger = 0)
+
 #define DAX_FIXTURE_TEARDOWN(self) do { \
 	char __m[DAX_MSG]; \
+	DAX_TEARDOWN_BEGIN(); \
 	EXPECT_EQ(0, dax_restore(&(self)->r, &(self)->start, __m)) \
 		TH_LOG("region not restored:\n%s", __m); \
 } while (0)

@@ -210,6 +210,7 @@ TEST_F(mmap, touching_past_device_size_sigbus_spares_other_mappings)
 	if (p == MAP_FAILED) {
 		/* refusing the oversized mapping outright is also a failure */
 		ASSERT_TRUE(errno == EINVAL || errno == ENXIO || errno == ENOMEM);
+		ASSERT_EQ(MAGIC, anon[0]);
 		return;
 	}
 	fill(p, self->size, 3);

@@ -43,11 +43,18 @@ static uint64_t soft_reserved_size_at(uint64_t start)
 
 TEST_F(region, size_matches_soft_reserved_resource)
 {
+	char dev[DAX_NAME];
+	uint64_t start;
+
+	/* the boot device is size 0, so its resource is the region start */
+	snprintf(dev, sizeof(dev), "dax%d.0", self->r.id);
+	ASSERT_EQ(0, dax_dev_u64(dev, "size"));
+	start = dax_dev_u64(dev, "resource");
 	ASSERT_NE(0, self->r.size);
-	ASSERT_EQ(soft_reserved_size_at(self->r.start), self->r.size)
+	ASSERT_EQ(soft_reserved_size_at(start), self->r.size)
 		TH_LOG("region at %#" PRIx64 " size %#" PRIx64
 		       " has no matching Soft Reserved entry",
-		       self->r.start, self->r.size);
+		       start, self->r.size);
 }
 
 TEST_F(region, align_is_pmd_size_and_divides_start_and_size)
@@ -64,6 +71,8 @@ TEST_F(region, id_matches_platform_device_and_device_names)
 	int n, i;
 
 	ASSERT_EQ(0, strncmp(pdev, "hmem.", 5));
+	/* stock: the region id is the hmem platform device's id */
+	ASSERT_EQ(self->r.id, atoi(pdev + 5)) TH_LOG("%s", pdev);
 	n = dax_list_devs(self->r.id, names, DAX_MAX_DEVS);
 	ASSERT_GE(n, 1);
 	for (i = 0; i < n; i++) {
