@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Range allocator for device-dax regions.
+ *
+ * A region is a span of physical address space. Every device carved out
+ * of it owns a list of ranges in page offset order; the region records
+ * each of those ranges as an extent, sorted by address.
+ *
+ * Allocation order when a device grows by N bytes with granule G (G is
+ * the device's alignment, a power of two; N is a multiple of G):
+ *
+ *  1. Grow in place: if the address space right after the device's last
+ *     range (the range with the highest page offset) is free, that range
+ *     is extended by as much of N as fits there, rounded down to G.
+ *  2. First fit in address order: the remainder comes from the free holes
+ *     of the region, lowest address first. A hole contributes only its
+ *     G-aligned part, so a hole that is smaller than G, or that holds no
+ *     G-aligned block, is skipped. Each contribution becomes a new range
+ *     appended after the device's last page offset.
+ *
+ * If the holes cannot supply all of N the request fails with -ENOSPC and
+ * nothing is changed.
+ *
+ * Shrinking removes bytes from the highest page offsets: whole ranges are
+ * dropped from the end, then the new last range is trimmed. Ranges that
+ * remain keep their start and therefore their page offset.
+ *
+ * Requests are two-phase. A plan is computed into freshly allocated copies
+ * of the region's extent list and of the device's range list, without
+ * touching the region; dax_space_commit() then swaps the copy in and
+ * cannot fail. A caller that hits an error between the two simply frees
+ * the plan.
+ */
+#include <linux/errno.h>
+#include <linux/export.h>
+#include <linux/math.h>
+#include <linux/minmax.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <kunit/visibility.h>
+#include "region-alloc.h"
+
+/* extent marker used while compacting; no real extent has start > end */
+static const struct range dax_gone = { .start = 1, .end = 0 };
+
+static bool dax_align_ok(u64 align)
+{
+	return align && !(align & (align - 1));
+}
+
+static u64 dax_ranges_len(const struct range *r, unsigned int nr)
+{
+	u64 total = 0;
+
+	while (nr--)
+		total += range_len(r++);
+	return total;
+}
+
+/* index of the first extent that starts at or above @addr */
+static unsigned int dax_ext_lower_bound(const struct dax_space *space, u64 addr)
+{
+	unsigned int lo = 0, hi = space->nr_ext;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (space->ext[mid].range.start < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* index of the extent recording @r for @owner, or -ENOENT */
+static int dax_ext_find(const struct dax_space *space, const void *owner,
+			const struct range *r)
+{
+	unsigned int i = dax_ext_lower_bound(space, r->start);
+	const struct dax_extent *e = &space->ext[i];
+
+	if (i == space->nr_ext || e->owner != owner ||
+	    e->range.start != r->start || e->range.end != r->end)
+		return -ENOENT;
+	return i;
+}
+
+/* the free gap in front of extent @i (or after the last one) as [lo, hi) */
+static void dax_hole(const struct dax_space *space, unsigned int i,
+		     u64 *lo, u64 *hi)
+{
+	*lo = i ? space->ext[i - 1].range.end + 1 : space->span.start;
+	*hi = i < space->nr_ext ? space->ext[i].range.start :
+				  space->span.end + 1;
+}
+
+/*
+ * Usable part of hole @i for a grow: its @align-aligned interior, minus
+ * @skip bytes at its bottom when the device's last range is being
+ * extended into it. Returns the length and sets *start.
+ */
+static u64 dax_hole_usable(const struct dax_space *space, unsigned int i,
+			   u64 skip, u64 align, u64 *start)
+{
+	u64 lo, hi, first, last;
+
+	dax_hole(space, i, &lo, &hi);
+	lo += skip;
+	first = round_up(lo, align);
+	last = round_down(hi, align);
+	if (first < lo || last <= first)
+		return 0;
+	*start = first;
+	return last - first;
+}
+
+static struct dax_space_plan *dax_plan_alloc(unsigned int nr_ext,
+					     unsigned int nr_ranges)
+{
+	struct dax_space_plan *plan;
+
+	plan = kzalloc(sizeof(*plan), GFP_KERNEL);
+	if (!plan)
+		return NULL;
+	plan->ext = kvmalloc_array(max(nr_ext, 1U), sizeof(*plan->ext),
+				   GFP_KERNEL);
+	plan->ranges = kvmalloc_array(max(nr_ranges, 1U),
+				      sizeof(*plan->ranges), GFP_KERNEL);
+	if (!plan->ext || !plan->ranges) {
+		dax_space_plan_free(plan);
+		return NULL;
+	}
+	return plan;
+}
+
+static void dax_plan_copy_ranges(struct dax_space_plan *plan,
+				 const struct range *cur, unsigned int nr)
+{
+	if (nr)
+		memcpy(plan->ranges, cur, nr * sizeof(*cur));
+	plan->nr_ranges = nr;
+	plan->nr_kept = nr;
+}
+
+static struct dax_space_plan *dax_plan_grow(const struct dax_space *space,
+					    const void *owner,
+					    const struct range *cur,
+					    unsigned int nr_cur, u64 need,
+					    u64 align)
+{
+	unsigned int i, n, nr_new = 0, tail = 0, after = UINT_MAX;
+	struct dax_space_plan *plan;
+	u64 extend = 0, start = 0, left, len;
+
+	if (nr_cur) {
+		int idx = dax_ext_find(space, owner, &cur[nr_cur - 1]);
+
+		if (idx < 0)
+			return ERR_PTR(-EINVAL);
+		tail = idx;
+		after = tail + 1;
+		if (IS_ALIGNED(cur[nr_cur - 1].end + 1, align))
+			extend = min(need, dax_hole_usable(space, after, 0,
+							   align, &start));
+	}
+
+	/* count the holes that the first fit pass will take from */
+	left = need - extend;
+	for (i = 0; i <= space->nr_ext && left; i++) {
+		len = dax_hole_usable(space, i, i == after ? extend : 0,
+				      align, &start);
+		if (!len)
+			continue;
+		left -= min(left, len);
+		nr_new++;
+	}
+	if (left)
+		return ERR_PTR(-ENOSPC);
+
+	plan = dax_plan_alloc(space->nr_ext + nr_new, nr_cur + nr_new);
+	if (!plan)
+		return ERR_PTR(-ENOMEM);
+	dax_plan_copy_ranges(plan, cur, nr_cur);
+	if (nr_cur)
+		plan->ranges[nr_cur - 1].end += extend;
+
+	/* merge old extents and new pieces, hole @i sits in front of ext @i */
+	left = need - extend;
+	for (i = 0, n = 0; i <= space->nr_ext; i++) {
+		len = 0;
+		if (left)
+			len = dax_hole_usable(space, i, i == after ? extend : 0,
+					      align, &start);
+		if (len) {
+			struct range piece = {
+				.start = start,
+				.end = start + min(left, len) - 1,
+			};
+
+			left -= range_len(&piece);
+			plan->ext[n].range = piece;
+			plan->ext[n++].owner = owner;
+			plan->ranges[plan->nr_ranges++] = piece;
+		}
+		if (i == space->nr_ext)
+			break;
+		plan->ext[n] = space->ext[i];
+		if (nr_cur && i == tail)
+			plan->ext[n].range.end += extend;
+		n++;
+	}
+	plan->nr_ext = n;
+	plan->used = space->used + need;
+	return plan;
+}
+
+static void dax_ext_compact(struct dax_extent *ext, unsigned int *nr)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < *nr; i++)
+		if (ext[i].range.start <= ext[i].range.end)
+			ext[n++] = ext[i];
+	*nr = n;
+}
+
+static struct dax_space_plan *dax_plan_shrink(const struct dax_space *space,
+					      const void *owner,
+					      const struct range *cur,
+					      unsigned int nr_cur, u64 cut)
+{
+	struct dax_space_plan *plan;
+	unsigned int keep = nr_cur, i;
+	u64 trim = cut;
+	int idx;
+
+	while (keep && trim && trim >= range_len(&cur[keep - 1]))
+		trim -= range_len(&cur[--keep]);
+
+	plan = dax_plan_alloc(space->nr_ext, keep);
+	if (!plan)
+		return ERR_PTR(-ENOMEM);
+	if (space->nr_ext)
+		memcpy(plan->ext, space->ext,
+		       space->nr_ext * sizeof(*space->ext));
+	plan->nr_ext = space->nr_ext;
+	dax_plan_copy_ranges(plan, cur, keep);
+
+	for (i = keep; i < nr_cur; i++) {
+		idx = dax_ext_find(space, owner, &cur[i]);
+		if (idx < 0)
+			goto inconsistent;
+		plan->ext[idx].range = dax_gone;
+	}
+	if (trim) {
+		idx = dax_ext_find(space, owner, &cur[keep - 1]);
+		if (idx < 0)
+			goto inconsistent;
+		plan->ext[idx].range.end -= trim;
+		plan->ranges[keep - 1].end -= trim;
+	}
+	dax_ext_compact(plan->ext, &plan->nr_ext);
+	plan->used = space->used - cut;
+	return plan;
+
+inconsistent:
+	dax_space_plan_free(plan);
+	return ERR_PTR(-EINVAL);
+}
+
+/**
+ * dax_space_init - start tracking an empty region
+ * @space: the tracking structure to set up
+ * @start: first byte of the region
+ * @end: last byte of the region
+ *
+ * Return: 0, or -EINVAL if @start > @end or @end is U64_MAX.
+ */
+int dax_space_init(struct dax_space *space, u64 start, u64 end)
+{
+	if (start > end || end == U64_MAX)
+		return -EINVAL;
+	*space = (struct dax_space) {
+		.span = { .start = start, .end = end },
+	};
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_init);
+
+/**
+ * dax_space_fini - forget every allocation and free the bookkeeping
+ * @space: region state set up by dax_space_init()
+ */
+void dax_space_fini(struct dax_space *space)
+{
+	kvfree(space->ext);
+	space->ext = NULL;
+	space->nr_ext = 0;
+	space->used = 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_fini);
+
+/**
+ * dax_space_avail - bytes of the region not allocated to any device
+ * @space: region state
+ *
+ * Return: the unallocated byte count, regardless of alignment.
+ */
+u64 dax_space_avail(const struct dax_space *space)
+{
+	return range_len(&space->span) - space->used;
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_avail);
+
+/**
+ * dax_space_plan_resize - plan growing or shrinking a device
+ * @space: region state
+ * @owner: tag of the device, as passed when its ranges were allocated
+ * @cur: the device's current ranges in page offset order
+ * @nr_cur: number of entries in @cur
+ * @size: requested total size of the device
+ * @align: allocation granule, a power of two
+ *
+ * Computes the layout described in the comment at the top of this file.
+ * @space is not modified.
+ *
+ * Return: a plan to pass to dax_space_commit() and dax_space_plan_free(),
+ * or ERR_PTR(-EINVAL) if @align or @size is invalid or @cur does not match
+ * the region's records, ERR_PTR(-ENOSPC) if the region cannot supply the
+ * growth, ERR_PTR(-ENOMEM).
+ */
+struct dax_space_plan *dax_space_plan_resize(const struct dax_space *space,
+					     const void *owner,
+					     const struct range *cur,
+					     unsigned int nr_cur, u64 size,
+					     u64 align)
+{
+	u64 have = dax_ranges_len(cur, nr_cur);
+
+	if (!dax_align_ok(align) || !IS_ALIGNED(size, align))
+		return ERR_PTR(-EINVAL);
+	if (size <= have)
+		return dax_plan_shrink(space, owner, cur, nr_cur, have - size);
+	if (size - have > dax_space_avail(space))
+		return ERR_PTR(-ENOSPC);
+	return dax_plan_grow(space, owner, cur, nr_cur, size - have, align);
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_resize);
+
+/**
+ * dax_space_plan_claim - plan appending one exact range to a device
+ * @space: region state
+ * @owner: tag of the device
+ * @cur: the device's current ranges in page offset order
+ * @nr_cur: number of entries in @cur
+ * @want: the physical range to allocate, end inclusive
+ * @align: allocation granule, a power of two
+ *
+ * @space is not modified.
+ *
+ * Return: a plan, or ERR_PTR(-EINVAL) if @want is empty, reversed, not
+ * inside the region, or its start or length is not a multiple of @align;
+ * ERR_PTR(-EBUSY) if any part of @want is already allocated;
+ * ERR_PTR(-ENOMEM).
+ */
+struct dax_space_plan *dax_space_plan_claim(const struct dax_space *space,
+					    const void *owner,
+					    const struct range *cur,
+					    unsigned int nr_cur,
+					    const struct range *want,
+					    u64 align)
+{
+	struct dax_space_plan *plan;
+	unsigned int i;
+
+	if (!dax_align_ok(align) || want->start > want->end ||
+	    want->start < space->span.start || want->end > space->span.end)
+		return ERR_PTR(-EINVAL);
+	if (!IS_ALIGNED(want->start, align) ||
+	    !IS_ALIGNED(range_len(want), align))
+		return ERR_PTR(-EINVAL);
+
+	i = dax_ext_lower_bound(space, want->start);
+	if ((i > 0 && space->ext[i - 1].range.end >= want->start) ||
+	    (i < space->nr_ext && space->ext[i].range.start <= want->end))
+		return ERR_PTR(-EBUSY);
+
+	plan = dax_plan_alloc(space->nr_ext + 1, nr_cur + 1);
+	if (!plan)
+		return ERR_PTR(-ENOMEM);
+	if (i)
+		memcpy(plan->ext, space->ext, i * sizeof(*space->ext));
+	plan->ext[i].range = *want;
+	plan->ext[i].owner = owner;
+	if (space->nr_ext > i)
+		memcpy(&plan->ext[i + 1], &space->ext[i],
+		       (space->nr_ext - i) * sizeof(*space->ext));
+	plan->nr_ext = space->nr_ext + 1;
+	plan->used = space->used + range_len(want);
+
+	dax_plan_copy_ranges(plan, cur, nr_cur);
+	plan->ranges[plan->nr_ranges++] = *want;
+	return plan;
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_claim);
+
+/**
+ * dax_space_commit - make a planned change the region's state
+ * @space: the region state the plan was computed from, unchanged since
+ * @plan: result of dax_space_plan_resize() or dax_space_plan_claim()
+ *
+ * Cannot fail. The plan keeps its device range list (plan->ranges) for
+ * the caller and must still be released with dax_space_plan_free().
+ */
+void dax_space_commit(struct dax_space *space, struct dax_space_plan *plan)
+{
+	kvfree(space->ext);
+	space->ext = plan->ext;
+	space->nr_ext = plan->nr_ext;
+	space->used = plan->used;
+	plan->ext = NULL;
+	plan->nr_ext = 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_commit);
+
+/**
+ * dax_space_plan_free - release a plan, committed or not
+ * @plan: the plan, may be NULL
+ */
+void dax_space_plan_free(struct dax_space_plan *plan)
+{
+	if (!plan)
+		return;
+	kvfree(plan->ext);
+	kvfree(plan->ranges);
+	kfree(plan);
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_free);
+
+/**
+ * dax_space_release_owner - return every range of one device to the region
+ * @space: region state
+ * @owner: tag of the device
+ *
+ * Cannot fail and does not allocate.
+ */
+void dax_space_release_owner(struct dax_space *space, const void *owner)
+{
+	unsigned int i;
+
+	for (i = 0; i < space->nr_ext; i++) {
+		if (space->ext[i].owner != owner)
+			continue;
+		space->used -= range_len(&space->ext[i].range);
+		space->ext[i].range = dax_gone;
+	}
+	dax_ext_compact(space->ext, &space->nr_ext);
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_release_owner);
