@@ -1,0 +1,234 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Kernel trees for dax-vm: extract, overlay the repo, patch, configure, build.
+
+Two trees live under build/: build/stock/src is the untouched base tree and
+build/ours/src is the base tree with the repo's files and patches/series on
+top.  Files are only written when their content changes, so make stays
+incremental.  A file the repo stops providing is restored from the stock
+tree.
+"""
+
+import filecmp
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+
+import dax_vm_host as host
+from dax_vm_host import Step
+
+# Repo paths that are not kernel sources.
+NOT_KERNEL = ('build', '.git', '.ci', 'patches', 'tools/testing/dax',
+	      'README.md', '.gitignore', 'LICENSE')
+
+CONFIG_FRAGMENT = os.path.join(host.HARNESS_DIR, 'dax.config')
+
+
+def tree_dir(impl):
+	return os.path.join(host.BUILD_ROOT, impl, 'src')
+
+
+def extract(impl):
+	"""Extract the base tarball into build/<impl>/src once."""
+	dst = tree_dir(impl)
+	if os.path.exists(os.path.join(dst, 'Makefile')):
+		return dst
+	parent = os.path.dirname(dst)
+	os.makedirs(parent, exist_ok=True)
+	with Step(f'extract base tree for {impl}'):
+		tmp = tempfile.mkdtemp(dir=parent)
+		host.run(['tar', '-C', tmp, '-xf', host.SOURCE_TARBALL])
+		os.rename(os.path.join(tmp, 'linux-source-6.12'), dst)
+		os.rmdir(tmp)
+	return dst
+
+
+def repo_kernel_files():
+	"""Relative paths of every kernel file the repo provides."""
+	out = []
+	root = host.REPO_ROOT
+	for dirpath, dirnames, filenames in os.walk(root):
+		rel_dir = os.path.relpath(dirpath, root)
+		rel_dir = '' if rel_dir == '.' else rel_dir
+		dirnames[:] = sorted(d for d in dirnames
+				     if os.path.join(rel_dir, d) not in NOT_KERNEL
+				     and d not in ('__pycache__',))
+		for name in sorted(filenames):
+			rel = os.path.join(rel_dir, name)
+			if rel in NOT_KERNEL or name.endswith(('.o', '.ko', '.pyc')):
+				continue
+			out.append(rel)
+	return out
+
+
+def read_series():
+	path = os.path.join(host.REPO_ROOT, 'patches', 'series')
+	if not os.path.exists(path):
+		return []
+	names = []
+	with open(path) as f:
+		for line in f:
+			line = line.split('#', 1)[0].strip()
+			if line:
+				names.append(os.path.join(host.REPO_ROOT, 'patches', line))
+	return names
+
+
+def patch_targets(patch):
+	"""Files a patch touches (its +++ lines, with -p1)."""
+	files = []
+	with open(patch, errors='replace') as f:
+		for line in f:
+			if line.startswith('+++ ') and not line.startswith('+++ /dev/null'):
+				name = line[4:].split('\t')[0].strip()
+				files.append(name.split('/', 1)[1])
+	return files
+
+
+def copy_if_changed(src, dst):
+	"""Copy src over dst unless identical; returns True when written."""
+	if os.path.exists(dst) and filecmp.cmp(src, dst, shallow=False):
+		return False
+	os.makedirs(os.path.dirname(dst), exist_ok=True)
+	shutil.copy2(src, dst)
+	os.utime(dst)   # newer than any object built from the old content
+	return True
+
+
+def stage_ours(stock, stage):
+	"""Build the desired content of every managed file inside stage/."""
+	managed = set(repo_kernel_files())
+	for rel in managed:
+		dst = os.path.join(stage, rel)
+		os.makedirs(os.path.dirname(dst), exist_ok=True)
+		shutil.copy2(os.path.join(host.REPO_ROOT, rel), dst)
+	for patch in read_series():
+		for rel in patch_targets(patch):
+			dst = os.path.join(stage, rel)
+			if rel not in managed and os.path.exists(os.path.join(stock, rel)):
+				os.makedirs(os.path.dirname(dst), exist_ok=True)
+				shutil.copy2(os.path.join(stock, rel), dst)
+			managed.add(rel)
+		res = subprocess.run(['patch', '-p1', '-s', '-f', '-d', stage, '-i',
+				      patch], capture_output=True, text=True)
+		if res.returncode:
+			host.die(f'{os.path.basename(patch)} does not apply:\n'
+				 + res.stdout + res.stderr)
+	return managed
+
+
+def overlay(stock, ours):
+	"""Bring build/ours/src to base + repo files + patches, incrementally."""
+	manifest = os.path.join(os.path.dirname(ours), 'overlay.list')
+	old = set()
+	if os.path.exists(manifest):
+		with open(manifest) as f:
+			old = {line.strip() for line in f if line.strip()}
+	changed = []
+	with tempfile.TemporaryDirectory() as stage:
+		managed = stage_ours(stock, stage)
+		for rel in sorted(managed):
+			if copy_if_changed(os.path.join(stage, rel), os.path.join(ours, rel)):
+				changed.append(rel)
+	for rel in sorted(old - managed):
+		base = os.path.join(stock, rel)
+		dst = os.path.join(ours, rel)
+		if os.path.exists(base):
+			if copy_if_changed(base, dst):
+				changed.append(rel + ' (restored)')
+		elif os.path.exists(dst):
+			os.unlink(dst)
+			changed.append(rel + ' (removed)')
+	with open(manifest, 'w') as f:
+		f.write(''.join(r + '\n' for r in sorted(managed)))
+	for rel in changed:
+		host.progress(f'overlay: {rel}')
+	return changed
+
+
+def fragment_options():
+	"""(name, value) for every option the fragment sets; value 'n' = unset."""
+	opts = []
+	with open(CONFIG_FRAGMENT) as f:
+		for line in f:
+			line = line.strip()
+			if line.startswith('CONFIG_'):
+				name, val = line.split('=', 1)
+				opts.append((name, val))
+			elif line.startswith('# CONFIG_') and line.endswith(' is not set'):
+				opts.append((line.split()[1], 'n'))
+	return opts
+
+
+def config_mismatches(src):
+	have = {}
+	with open(os.path.join(src, '.config')) as f:
+		for line in f:
+			line = line.strip()
+			if line.startswith('CONFIG_'):
+				name, val = line.split('=', 1)
+				have[name] = val
+	return [(n, v, have.get(n, 'n')) for n, v in fragment_options()
+		if have.get(n, 'n') != v]
+
+
+def configure(impl, src):
+	"""tinyconfig + dax.config, redone only when the fragment changes."""
+	with open(CONFIG_FRAGMENT, 'rb') as f:
+		want = hashlib.sha256(f.read()).hexdigest()
+	stamp = os.path.join(os.path.dirname(src), 'config.stamp')
+	if os.path.exists(stamp) and os.path.exists(os.path.join(src, '.config')):
+		with open(stamp) as f:
+			if f.read().strip() == want:
+				return
+	env = host.build_env()
+	with Step(f'configure {impl} (tinyconfig + dax.config)'):
+		quiet = {'stdout': subprocess.DEVNULL, 'env': env}
+		host.run(['make', '-C', src, 'tinyconfig'], **quiet)
+		host.run([os.path.join(src, 'scripts/kconfig/merge_config.sh'), '-m',
+			  '-O', src, os.path.join(src, '.config'), CONFIG_FRAGMENT],
+			 cwd=src, **quiet)
+		host.run(['make', '-C', src, 'olddefconfig'], **quiet)
+	bad = config_mismatches(src)
+	if bad:
+		host.die('config options did not stick: ' +
+			 ', '.join(f'{n}={v} (got {g})' for n, v, g in bad))
+	with open(stamp, 'w') as f:
+		f.write(want + '\n')
+
+
+def make_args(src, *targets):
+	return ['make', '-C', src, '-j', host.jobs(), f'CC={host.make_cc()}',
+		'W=1'] + list(targets)
+
+
+def build(impl):
+	"""Prepare and build build/<impl>/src; returns the tree's path."""
+	stock = extract('stock')
+	src = stock if impl == 'stock' else extract('ours')
+	if impl == 'ours':
+		overlay(stock, src)
+	configure(impl, src)
+	log = os.path.join(os.path.dirname(src), 'build.log')
+	with host.build_lock(), Step(f'build {impl} kernel (bzImage, modules)'):
+		with open(log, 'w') as out:
+			res = subprocess.run(make_args(src, 'bzImage', 'modules'),
+					     env=host.build_env(), stdout=out,
+					     stderr=subprocess.STDOUT)
+	if res.returncode:
+		subprocess.run(['tail', '-n', '40', log])
+		host.die(f'{impl} kernel build failed, see {log}')
+	return src
+
+
+def prepare_ours_tree():
+	"""The ours tree with the overlay, without building the kernel.
+
+	The selftests are built from it (they need the tree's lib.mk and
+	uapi headers) for both implementations.
+	"""
+	stock = extract('stock')
+	src = extract('ours')
+	overlay(stock, src)
+	return src
