@@ -60,7 +60,7 @@
  *
  * A dev_dax is never added to or deleted from the bus with the region lock
  * held: registering may probe a driver, which takes the lock in
- * dax_bus_probe(), and deleting waits for running sysfs handlers, which
+ * dax_probe(), and deleting waits for running sysfs handlers, which
  * take it too. mappingN devices are added and removed under the region
  * lock: they have no bus, and their attributes only take (3).
  */
@@ -88,17 +88,18 @@ struct dax_id {
 	char name[DAX_DEV_NAME_MAX];
 };
 
-#define to_dax_drv(__drv) container_of_const(__drv, struct dax_device_driver, drv)
+#define to_dax_drv(__drv) \
+	container_of_const(__drv, struct dax_device_driver, drv)
 
-static int dax_bus_uevent(const struct device *dev, struct kobj_uevent_env *env)
+static int dax_uevent(const struct device *dev, struct kobj_uevent_env *env)
 {
 	/* device-dax is the only kind of device on this bus: type 0 */
 	return add_uevent_var(env, "MODALIAS=" DAX_DEVICE_MODALIAS_FMT, 0);
 }
 
-static bool dax_region_is_static(const struct dax_region *dax_region)
+static bool dax_region_is_static(const struct dax_region *region)
 {
-	return dax_region->res.flags & IORESOURCE_DAX_STATIC;
+	return region->res.flags & IORESOURCE_DAX_STATIC;
 }
 
 /**
@@ -158,7 +159,7 @@ static enum dax_driver_type dev_dax_default_type(const struct dev_dax *dev_dax)
  * type, and no longer matches other drivers by type. Devices named in no
  * id list match the driver of their default type.
  */
-static int dax_bus_match(struct device *dev, const struct device_driver *drv)
+static int dax_match(struct device *dev, const struct device_driver *drv)
 {
 	const struct dax_device_driver *dax_drv = to_dax_drv(drv);
 	struct dax_id_query query = {
@@ -243,12 +244,12 @@ static ssize_t remove_id_store(struct device_driver *drv, const char *buf,
 }
 static DRIVER_ATTR_WO(remove_id);
 
-static struct attribute *dax_drv_attrs[] = {
+static struct attribute *dax_driver_attrs[] = {
 	&driver_attr_new_id.attr,
 	&driver_attr_remove_id.attr,
 	NULL,
 };
-ATTRIBUTE_GROUPS(dax_drv);
+ATTRIBUTE_GROUPS(dax_driver);
 
 /* ---- probe and remove ---- */
 
@@ -263,14 +264,14 @@ static u64 dev_dax_size(const struct dev_dax *dev_dax)
 	return total;
 }
 
-static int dax_bus_probe(struct device *dev)
+static int dax_probe(struct device *dev)
 {
 	struct dax_device_driver *dax_drv = to_dax_drv(dev->driver);
 	struct dev_dax *dev_dax = to_dev_dax(dev);
-	struct dax_region *dax_region = dev_dax->region;
+	struct dax_region *region = dev_dax->region;
 	int rc;
 
-	scoped_guard(mutex, &dax_region->lock) {
+	scoped_guard(mutex, &region->lock) {
 		if (dev_dax->state == DEV_DAX_DYING || dev_dax->id < 0 ||
 		    !dev_dax->nr_range)
 			return -ENXIO;
@@ -281,13 +282,13 @@ static int dax_bus_probe(struct device *dev)
 		return rc;
 
 	/* a bound device is no longer a seed; "create" makes the next one */
-	guard(mutex)(&dax_region->lock);
-	if (dax_region->seed == dev)
-		dax_region->seed = NULL;
+	guard(mutex)(&region->lock);
+	if (region->seed == dev_dax)
+		region->seed = NULL;
 	return 0;
 }
 
-static void dax_bus_remove(struct device *dev)
+static void dax_remove(struct device *dev)
 {
 	struct dax_device_driver *dax_drv = to_dax_drv(dev->driver);
 
@@ -297,11 +298,11 @@ static void dax_bus_remove(struct device *dev)
 
 static const struct bus_type dax_bus_type = {
 	.name = "dax",
-	.uevent = dax_bus_uevent,
-	.match = dax_bus_match,
-	.probe = dax_bus_probe,
-	.remove = dax_bus_remove,
-	.drv_groups = dax_drv_groups,
+	.uevent = dax_uevent,
+	.match = dax_match,
+	.probe = dax_probe,
+	.remove = dax_remove,
+	.drv_groups = dax_driver_groups,
 };
 
 /* ---- mappingN children ---- */
@@ -309,22 +310,22 @@ static const struct bus_type dax_bus_type = {
 static struct dev_dax_range dax_mapping_read(struct device *dev)
 {
 	struct dax_mapping *mapping = to_dax_mapping(dev);
+	struct dev_dax_range copy = { .pgoff = mapping->pgoff };
 
-	guard(spinlock)(&mapping->lock);
-	return (struct dev_dax_range) {
-		.pgoff = mapping->pgoff,
-		.range = mapping->range,
-	};
+	spin_lock(&mapping->lock);
+	copy.range = mapping->range;
+	spin_unlock(&mapping->lock);
+	return copy;
 }
 
-static ssize_t start_show(struct device *dev, struct device_attribute *attr,
+static ssize_t start_show(struct device *dev, struct device_attribute *devattr,
 			  char *buf)
 {
 	return sysfs_emit(buf, "%#llx\n", dax_mapping_read(dev).range.start);
 }
 static DEVICE_ATTR_ADMIN_RO(start);
 
-static ssize_t end_show(struct device *dev, struct device_attribute *attr,
+static ssize_t end_show(struct device *dev, struct device_attribute *devattr,
 			char *buf)
 {
 	return sysfs_emit(buf, "%#llx\n", dax_mapping_read(dev).range.end);
@@ -332,7 +333,7 @@ static ssize_t end_show(struct device *dev, struct device_attribute *attr,
 static DEVICE_ATTR_ADMIN_RO(end);
 
 static ssize_t page_offset_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
+				struct device_attribute *devattr, char *buf)
 {
 	return sysfs_emit(buf, "%#lx\n", dax_mapping_read(dev).pgoff);
 }
@@ -351,7 +352,7 @@ static void dax_mapping_release(struct device *dev)
 	kfree(to_dax_mapping(dev));
 }
 
-static const struct device_type dax_mapping_type = {
+static const struct device_type dax_mapping_devtype = {
 	.release = dax_mapping_release,
 	.groups = dax_mapping_groups,
 };
@@ -372,7 +373,7 @@ static int dax_mapping_add(struct dev_dax *dev_dax, unsigned int index,
 	mapping->range = dax_range->range;
 	device_initialize(&mapping->dev);
 	mapping->dev.parent = &dev_dax->dev;
-	mapping->dev.type = &dax_mapping_type;
+	mapping->dev.type = &dax_mapping_devtype;
 	rc = dev_set_name(&mapping->dev, "mapping%u", index);
 	if (!rc)
 		rc = device_add(&mapping->dev);
@@ -398,8 +399,9 @@ static void dax_mapping_sync(struct dev_dax_range *dax_range)
 
 	if (!mapping)
 		return;
-	guard(spinlock)(&mapping->lock);
+	spin_lock(&mapping->lock);
 	mapping->range = dax_range->range;
+	spin_unlock(&mapping->lock);
 }
 
 /* give every range that lacks one its mappingN device */
@@ -501,14 +503,14 @@ unwind:
 
 static int dev_dax_resize(struct dev_dax *dev_dax, u64 size, u64 granule)
 {
-	struct dax_region *dax_region = dev_dax->region;
+	struct dax_region *region = dev_dax->region;
 
 	struct range *cur __free(kvfree) = dev_dax_range_list(dev_dax);
 	if (!cur)
 		return -ENOMEM;
 
 	struct dax_space_plan *plan __free(dax_plan) =
-		dax_space_plan_resize(&dax_region->space, dev_dax, cur,
+		dax_space_plan_resize(&region->space, dev_dax, cur,
 				      dev_dax->nr_range, size, granule);
 	if (IS_ERR(plan))
 		return PTR_ERR(plan);
@@ -517,14 +519,14 @@ static int dev_dax_resize(struct dev_dax *dev_dax, u64 size, u64 granule)
 
 static int dev_dax_claim(struct dev_dax *dev_dax, const struct range *want)
 {
-	struct dax_region *dax_region = dev_dax->region;
+	struct dax_region *region = dev_dax->region;
 
 	struct range *cur __free(kvfree) = dev_dax_range_list(dev_dax);
 	if (!cur)
 		return -ENOMEM;
 
 	struct dax_space_plan *plan __free(dax_plan) =
-		dax_space_plan_claim(&dax_region->space, dev_dax, cur,
+		dax_space_plan_claim(&region->space, dev_dax, cur,
 				     dev_dax->nr_range, want,
 				     dax_granule(dev_dax->align));
 	if (IS_ERR(plan)) {
@@ -551,74 +553,77 @@ static int dev_dax_check_unbound(struct dev_dax *dev_dax)
 
 /* ---- region attributes, on the provider's device ---- */
 
-static ssize_t id_show(struct device *dev, struct device_attribute *attr,
+static ssize_t id_show(struct device *dev, struct device_attribute *devattr,
 		       char *buf)
 {
-	struct dax_region *dax_region = dev_get_drvdata(dev);
+	struct dax_region *region = dev_get_drvdata(dev);
 
-	return sysfs_emit(buf, "%d\n", dax_region->id);
+	return sysfs_emit(buf, "%d\n", region->id);
 }
 static DEVICE_ATTR_RO(id);
 
 static ssize_t region_size_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
+				struct device_attribute *devattr, char *buf)
 {
-	struct dax_region *dax_region = dev_get_drvdata(dev);
+	struct dax_region *region = dev_get_drvdata(dev);
 
-	return sysfs_emit(buf, "%llu\n", range_len(&dax_region->space.span));
+	return sysfs_emit(buf, "%llu\n", range_len(&region->space.span));
 }
+
 static struct device_attribute dev_attr_region_size =
 	__ATTR(size, 0444, region_size_show, NULL);
 
 static ssize_t region_align_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
+				 struct device_attribute *devattr, char *buf)
 {
-	struct dax_region *dax_region = dev_get_drvdata(dev);
+	struct dax_region *region = dev_get_drvdata(dev);
 
-	return sysfs_emit(buf, "%u\n", dax_region->align);
+	return sysfs_emit(buf, "%u\n", region->align);
 }
+
 static struct device_attribute dev_attr_region_align =
 	__ATTR(align, 0400, region_align_show, NULL);
 
 static ssize_t available_size_show(struct device *dev,
-				   struct device_attribute *attr, char *buf)
+				   struct device_attribute *devattr, char *buf)
 {
-	struct dax_region *dax_region = dev_get_drvdata(dev);
+	struct dax_region *region = dev_get_drvdata(dev);
 	u64 avail;
 
-	scoped_guard(mutex, &dax_region->lock)
-		avail = dax_space_avail(&dax_region->space);
+	scoped_guard(mutex, &region->lock)
+		avail = dax_space_avail(&region->space);
 	return sysfs_emit(buf, "%llu\n", avail);
 }
 static DEVICE_ATTR_RO(available_size);
 
-static ssize_t dax_region_show_dev(struct dax_region *dax_region,
-				   struct device **which, char *buf)
+static ssize_t dax_region_show_dev(struct dax_region *region,
+				   struct dev_dax **which, char *buf)
 {
-	guard(mutex)(&dax_region->lock);
-	return sysfs_emit(buf, "%s\n", *which ? dev_name(*which) : "");
+	guard(mutex)(&region->lock);
+	return sysfs_emit(buf, "%s\n", *which ? dev_name(&(*which)->dev) : "");
 }
 
-static ssize_t seed_show(struct device *dev, struct device_attribute *attr,
+static ssize_t seed_show(struct device *dev, struct device_attribute *devattr,
 			 char *buf)
 {
-	struct dax_region *dax_region = dev_get_drvdata(dev);
+	struct dax_region *region = dev_get_drvdata(dev);
 
-	return dax_region_show_dev(dax_region, &dax_region->seed, buf);
+	return dax_region_show_dev(region, &region->seed, buf);
 }
 static DEVICE_ATTR_RO(seed);
 
-static ssize_t create_show(struct device *dev, struct device_attribute *attr,
+static ssize_t create_show(struct device *dev, struct device_attribute *devattr,
 			   char *buf)
 {
-	struct dax_region *dax_region = dev_get_drvdata(dev);
+	struct dax_region *region = dev_get_drvdata(dev);
 
-	return dax_region_show_dev(dax_region, &dax_region->youngest, buf);
+	return dax_region_show_dev(region, &region->youngest, buf);
 }
 
 static struct dev_dax *dev_dax_create(struct dev_dax_data *data, bool seed);
 
-static ssize_t create_store(struct device *dev, struct device_attribute *attr,
+static ssize_t create_store(struct device *dev,
+			    struct device_attribute *devattr,
 			    const char *buf, size_t len)
 {
 	struct dev_dax_data data = {
@@ -642,13 +647,13 @@ static DEVICE_ATTR_RW(create);
 static void dev_dax_unregister(struct dev_dax *dev_dax);
 
 /* find a fully created device of the region by name, with a reference */
-static struct dev_dax *dax_region_find(struct dax_region *dax_region,
+static struct dev_dax *dax_region_find(struct dax_region *region,
 				       const char *name)
 {
 	struct dev_dax *dev_dax;
 
-	guard(mutex)(&dax_region->lock);
-	list_for_each_entry(dev_dax, &dax_region->devices, node) {
+	guard(mutex)(&region->lock);
+	list_for_each_entry(dev_dax, &region->parentices, node) {
 		if (dev_dax->state == DEV_DAX_LIVE &&
 		    sysfs_streq(dev_name(&dev_dax->dev), name)) {
 			get_device(&dev_dax->dev);
@@ -661,10 +666,10 @@ static struct dev_dax *dax_region_find(struct dax_region *dax_region,
 /* claim the teardown of an idle, empty, non-zero id device */
 static int dev_dax_claim_delete(struct dev_dax *dev_dax)
 {
-	struct dax_region *dax_region = dev_dax->region;
+	struct dax_region *region = dev_dax->region;
 
 	guard(device)(&dev_dax->dev);
-	guard(mutex)(&dax_region->lock);
+	guard(mutex)(&region->lock);
 	if (dev_dax->state != DEV_DAX_LIVE)
 		return -ENXIO;
 	/* daxX.0 stays so that the bus never looks empty while X exists */
@@ -674,14 +679,15 @@ static int dev_dax_claim_delete(struct dev_dax *dev_dax)
 	return 0;
 }
 
-static ssize_t delete_store(struct device *dev, struct device_attribute *attr,
+static ssize_t delete_store(struct device *dev,
+			    struct device_attribute *devattr,
 			    const char *buf, size_t len)
 {
-	struct dax_region *dax_region = dev_get_drvdata(dev);
+	struct dax_region *region = dev_get_drvdata(dev);
 	struct dev_dax *victim;
 	int rc;
 
-	victim = dax_region_find(dax_region, buf);
+	victim = dax_region_find(region, buf);
 	if (!victim)
 		return -ENXIO;
 	rc = dev_dax_claim_delete(victim);
@@ -695,17 +701,17 @@ static DEVICE_ATTR_WO(delete);
 static umode_t dax_region_visible(struct kobject *kobj, struct attribute *a,
 				  int n)
 {
-	struct dax_region *dax_region = dev_get_drvdata(kobj_to_dev(kobj));
+	struct dax_region *region = dev_get_drvdata(kobj_to_dev(kobj));
 
 	/* a static region has exactly one device and cannot be carved up */
-	if (dax_region_is_static(dax_region) &&
+	if (dax_region_is_static(region) &&
 	    (a == &dev_attr_available_size.attr || a == &dev_attr_seed.attr ||
 	     a == &dev_attr_create.attr || a == &dev_attr_delete.attr))
 		return 0;
 	return a->mode;
 }
 
-static struct attribute *dax_region_attributes[] = {
+static struct attribute *dax_region_attrs[] = {
 	&dev_attr_available_size.attr,
 	&dev_attr_region_size.attr,
 	&dev_attr_region_align.attr,
@@ -716,20 +722,20 @@ static struct attribute *dax_region_attributes[] = {
 	NULL,
 };
 
-static const struct attribute_group dax_region_attribute_group = {
+static const struct attribute_group dax_region_group = {
 	.name = "dax_region",
-	.attrs = dax_region_attributes,
+	.attrs = dax_region_attrs,
 	.is_visible = dax_region_visible,
 };
 
-static const struct attribute_group *dax_region_attribute_groups[] = {
-	&dax_region_attribute_group,
+static const struct attribute_group *dax_region_groups[] = {
+	&dax_region_group,
 	NULL,
 };
 
 /* ---- device attributes ---- */
 
-static ssize_t size_show(struct device *dev, struct device_attribute *attr,
+static ssize_t size_show(struct device *dev, struct device_attribute *devattr,
 			 char *buf)
 {
 	struct dev_dax *dev_dax = to_dev_dax(dev);
@@ -740,11 +746,11 @@ static ssize_t size_show(struct device *dev, struct device_attribute *attr,
 	return sysfs_emit(buf, "%llu\n", size);
 }
 
-static ssize_t size_store(struct device *dev, struct device_attribute *attr,
+static ssize_t size_store(struct device *dev, struct device_attribute *devattr,
 			  const char *buf, size_t len)
 {
 	struct dev_dax *dev_dax = to_dev_dax(dev);
-	struct dax_region *dax_region = dev_dax->region;
+	struct dax_region *region = dev_dax->region;
 	unsigned long long val;
 	u64 granule;
 	int rc;
@@ -754,7 +760,7 @@ static ssize_t size_store(struct device *dev, struct device_attribute *attr,
 		return rc;
 
 	guard(device)(dev);
-	guard(mutex)(&dax_region->lock);
+	guard(mutex)(&region->lock);
 	granule = dax_granule(dev_dax->align);
 	if (!IS_ALIGNED(val, granule)) {
 		dev_dbg(dev, "size %#llx is not a multiple of %#llx\n", val,
@@ -786,7 +792,8 @@ static int dax_parse_range(const char *buf, struct range *range)
 	return 0;
 }
 
-static ssize_t mapping_store(struct device *dev, struct device_attribute *attr,
+static ssize_t mapping_store(struct device *dev,
+			     struct device_attribute *devattr,
 			     const char *buf, size_t len)
 {
 	struct dev_dax *dev_dax = to_dev_dax(dev);
@@ -806,7 +813,7 @@ static ssize_t mapping_store(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_WO(mapping);
 
-static ssize_t align_show(struct device *dev, struct device_attribute *attr,
+static ssize_t align_show(struct device *dev, struct device_attribute *devattr,
 			  char *buf)
 {
 	struct dev_dax *dev_dax = to_dev_dax(dev);
@@ -828,7 +835,7 @@ static bool dev_dax_ranges_aligned(const struct dev_dax *dev_dax, u64 granule)
 	return true;
 }
 
-static ssize_t align_store(struct device *dev, struct device_attribute *attr,
+static ssize_t align_store(struct device *dev, struct device_attribute *devattr,
 			   const char *buf, size_t len)
 {
 	struct dev_dax *dev_dax = to_dev_dax(dev);
@@ -857,27 +864,29 @@ static ssize_t align_store(struct device *dev, struct device_attribute *attr,
 static DEVICE_ATTR_RW(align);
 
 static ssize_t target_node_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
+				struct device_attribute *devattr, char *buf)
 {
 	return sysfs_emit(buf, "%d\n", to_dev_dax(dev)->target_node);
 }
 static DEVICE_ATTR_RO(target_node);
 
-static ssize_t resource_show(struct device *dev, struct device_attribute *attr,
+static ssize_t resource_show(struct device *dev,
+			     struct device_attribute *devattr,
 			     char *buf)
 {
 	struct dev_dax *dev_dax = to_dev_dax(dev);
-	struct dax_region *dax_region = dev_dax->region;
-	u64 start = dax_region->res.start;
+	struct dax_region *region = dev_dax->region;
+	u64 start = region->res.start;
 
-	scoped_guard(mutex, &dax_region->lock)
+	scoped_guard(mutex, &region->lock)
 		if (dev_dax->nr_range)
 			start = dev_dax->ranges[0].range.start;
 	return sysfs_emit(buf, "%#llx\n", start);
 }
 static DEVICE_ATTR_ADMIN_RO(resource);
 
-static ssize_t modalias_show(struct device *dev, struct device_attribute *attr,
+static ssize_t modalias_show(struct device *dev,
+			     struct device_attribute *devattr,
 			     char *buf)
 {
 	return sysfs_emit(buf, DAX_DEVICE_MODALIAS_FMT "\n", 0);
@@ -885,20 +894,23 @@ static ssize_t modalias_show(struct device *dev, struct device_attribute *attr,
 static DEVICE_ATTR_RO(modalias);
 
 static ssize_t numa_node_show(struct device *dev,
-			      struct device_attribute *attr, char *buf)
+			      struct device_attribute *devattr, char *buf)
 {
 	return sysfs_emit(buf, "%d\n", dev_to_node(dev));
 }
 static DEVICE_ATTR_RO(numa_node);
 
 static ssize_t memmap_on_memory_show(struct device *dev,
-				     struct device_attribute *attr, char *buf)
+				     struct device_attribute *devattr,
+				     char *buf)
 {
-	return sysfs_emit(buf, "%d\n", READ_ONCE(to_dev_dax(dev)->memmap_on_memory));
+	struct dev_dax *dev_dax = to_dev_dax(dev);
+
+	return sysfs_emit(buf, "%d\n", READ_ONCE(dev_dax->memmap_on_memory));
 }
 
 static ssize_t memmap_on_memory_store(struct device *dev,
-				      struct device_attribute *attr,
+				      struct device_attribute *devattr,
 				      const char *buf, size_t len)
 {
 	struct dev_dax *dev_dax = to_dev_dax(dev);
@@ -940,7 +952,7 @@ static umode_t dev_dax_visible(struct kobject *kobj, struct attribute *a, int n)
 	return a->mode;
 }
 
-static struct attribute *dev_dax_attributes[] = {
+static struct attribute *dev_dax_attrs[] = {
 	&dev_attr_modalias.attr,
 	&dev_attr_size.attr,
 	&dev_attr_mapping.attr,
@@ -952,31 +964,31 @@ static struct attribute *dev_dax_attributes[] = {
 	NULL,
 };
 
-static const struct attribute_group dev_dax_attribute_group = {
-	.attrs = dev_dax_attributes,
+static const struct attribute_group dev_dax_group = {
+	.attrs = dev_dax_attrs,
 	.is_visible = dev_dax_visible,
 };
 
-static const struct attribute_group *dev_dax_attribute_groups[] = {
-	&dev_dax_attribute_group,
+static const struct attribute_group *dev_dax_groups[] = {
+	&dev_dax_group,
 	NULL,
 };
 
 /* ---- device life cycle ---- */
 
-static void dax_region_release(struct kref *kref)
+static void dax_region_release(struct kref *ref)
 {
-	struct dax_region *dax_region =
-		container_of(kref, struct dax_region, kref);
+	struct dax_region *region =
+		container_of(ref, struct dax_region, ref);
 
-	dax_space_fini(&dax_region->space);
-	ida_destroy(&dax_region->ida);
-	kfree(dax_region);
+	dax_space_fini(&region->space);
+	ida_destroy(&region->dev_ids);
+	kfree(region);
 }
 
-static void dax_region_put(struct dax_region *dax_region)
+static void dax_region_put(struct dax_region *region)
 {
-	kref_put(&dax_region->kref, dax_region_release);
+	kref_put(&region->ref, dax_region_release);
 }
 
 static void dev_dax_release(struct device *dev)
@@ -991,9 +1003,9 @@ static void dev_dax_release(struct device *dev)
 	kfree(dev_dax);
 }
 
-static const struct device_type dev_dax_type = {
+static const struct device_type dev_dax_devtype = {
 	.release = dev_dax_release,
-	.groups = dev_dax_attribute_groups,
+	.groups = dev_dax_groups,
 };
 
 /**
@@ -1019,23 +1031,23 @@ EXPORT_SYMBOL_GPL(kill_dev_dax);
 /* undo dev_dax_insert(); region lock held */
 static void dev_dax_forget(struct dev_dax *dev_dax)
 {
-	struct dax_region *dax_region = dev_dax->region;
+	struct dax_region *region = dev_dax->region;
 
-	lockdep_assert_held(&dax_region->lock);
+	lockdep_assert_held(&region->lock);
 	dev_dax_del_mappings(dev_dax);
-	dax_space_release_owner(&dax_region->space, dev_dax);
+	dax_space_release_owner(&region->space, dev_dax);
 	kvfree(dev_dax->ranges);
 	dev_dax->ranges = NULL;
 	dev_dax->nr_range = 0;
 	list_del_init(&dev_dax->node);
 	if (dev_dax->dyn_id && dev_dax->id >= 0) {
-		ida_free(&dax_region->ida, dev_dax->id);
+		ida_free(&region->dev_ids, dev_dax->id);
 		dev_dax->id = -1;
 	}
-	if (dax_region->seed == &dev_dax->dev)
-		dax_region->seed = NULL;
-	if (dax_region->youngest == &dev_dax->dev)
-		dax_region->youngest = NULL;
+	if (region->seed == dev_dax)
+		region->seed = NULL;
+	if (region->youngest == dev_dax)
+		region->youngest = NULL;
 }
 
 /*
@@ -1044,14 +1056,14 @@ static void dev_dax_forget(struct dev_dax *dev_dax)
  */
 static void dev_dax_unregister(struct dev_dax *dev_dax)
 {
-	struct dax_region *dax_region = dev_dax->region;
+	struct dax_region *region = dev_dax->region;
 
-	scoped_guard(mutex, &dax_region->lock)
+	scoped_guard(mutex, &region->lock)
 		dev_dax_del_mappings(dev_dax);
 	kill_dev_dax(dev_dax);
 	device_del(&dev_dax->dev);
 	/* the driver is gone: the ranges can go back to the region */
-	scoped_guard(mutex, &dax_region->lock)
+	scoped_guard(mutex, &region->lock)
 		dev_dax_forget(dev_dax);
 	put_device(&dev_dax->dev);
 }
@@ -1060,31 +1072,31 @@ static void dev_dax_unregister(struct dev_dax *dev_dax)
 static int dev_dax_insert(struct dev_dax *dev_dax, struct dev_dax_data *data,
 			  bool seed)
 {
-	struct dax_region *dax_region = dev_dax->region;
+	struct dax_region *region = dev_dax->region;
 	int rc;
 
-	guard(mutex)(&dax_region->lock);
-	if (dax_region->dead)
+	guard(mutex)(&region->lock);
+	if (region->dead)
 		return -ENXIO;
-	if (seed && !dax_space_avail(&dax_region->space))
+	if (seed && !dax_space_avail(&region->space))
 		return -ENOSPC;
 
 	if (data->id >= 0) {
 		dev_dax->id = data->id;
 	} else {
-		rc = ida_alloc(&dax_region->ida, GFP_KERNEL);
+		rc = ida_alloc(&region->dev_ids, GFP_KERNEL);
 		if (rc < 0)
 			return rc;
 		dev_dax->id = rc;
 		dev_dax->dyn_id = true;
 	}
 
-	list_add_tail(&dev_dax->node, &dax_region->devices);
-	rc = dev_set_name(&dev_dax->dev, "dax%d.%d", dax_region->id,
+	list_add_tail(&dev_dax->node, &region->parentices);
+	rc = dev_set_name(&dev_dax->dev, "dax%d.%d", region->id,
 			  dev_dax->id);
 	/* the provider's size was checked against the region's alignment */
 	if (!rc && data->size)
-		rc = dev_dax_resize(dev_dax, data->size, dax_region->align);
+		rc = dev_dax_resize(dev_dax, data->size, region->align);
 	if (rc)
 		dev_dax_forget(dev_dax);
 	return rc;
@@ -1093,10 +1105,10 @@ static int dev_dax_insert(struct dev_dax *dev_dax, struct dev_dax_data *data,
 /* second half of creation, once the device is registered */
 static int dev_dax_publish(struct dev_dax *dev_dax, bool seed)
 {
-	struct dax_region *dax_region = dev_dax->region;
+	struct dax_region *region = dev_dax->region;
 	int rc;
 
-	guard(mutex)(&dax_region->lock);
+	guard(mutex)(&region->lock);
 	rc = dev_dax_add_mappings(dev_dax);
 	if (rc) {
 		dev_dax->state = DEV_DAX_DYING;
@@ -1104,52 +1116,50 @@ static int dev_dax_publish(struct dev_dax *dev_dax, bool seed)
 	}
 	dev_dax->state = DEV_DAX_LIVE;
 	if (seed) {
-		if (!dax_region->seed)
-			dax_region->seed = &dev_dax->dev;
-		dax_region->youngest = &dev_dax->dev;
+		if (!region->seed)
+			region->seed = dev_dax;
+		region->youngest = dev_dax;
 	}
 	return 0;
 }
 
-static struct dev_dax *dev_dax_alloc(struct dax_region *dax_region,
+static struct dev_dax *dev_dax_alloc(struct dax_region *region,
 				     struct dev_dax_data *data)
 {
 	struct dax_device *dax_dev;
 	struct dev_dax *dev_dax;
-	struct device *dev;
 
-	dev_dax = kzalloc(sizeof(*dev_dax), GFP_KERNEL);
+	dev_dax = kmalloc(sizeof(*dev_dax), GFP_KERNEL);
 	if (!dev_dax)
 		return ERR_PTR(-ENOMEM);
+	*dev_dax = (struct dev_dax) {
+		.region = region,
+		.id = -1,
+		.align = region->align,
+		.target_node = region->target_node,
+		.memmap_on_memory = data->memmap_on_memory,
+		.node = LIST_HEAD_INIT(dev_dax->node),
+	};
+	kref_get(&region->ref);
+	device_initialize(&dev_dax->dev);
+	dev_dax->dev.bus = &dax_bus_type;
+	dev_dax->dev.parent = region->parent;
+	dev_dax->dev.type = &dev_dax_devtype;
 
-	dev_dax->region = dax_region;
-	kref_get(&dax_region->kref);
-	dev_dax->id = -1;
-	dev_dax->align = dax_region->align;
-	dev_dax->target_node = dax_region->target_node;
-	dev_dax->memmap_on_memory = data->memmap_on_memory;
-	INIT_LIST_HEAD(&dev_dax->node);
-
-	dev = &dev_dax->dev;
-	device_initialize(dev);
-	dev->bus = &dax_bus_type;
-	dev->parent = dax_region->dev;
-	dev->type = &dev_dax_type;
-	/* from here on put_device() frees everything */
+	/* from here on dropping the device reference frees everything */
+	struct device *dev __free(put_device) = &dev_dax->dev;
 
 	if (data->pgmap) {
 		dev_dax->pgmap = kmemdup(data->pgmap, sizeof(*data->pgmap),
 					 GFP_KERNEL);
 		if (!dev_dax->pgmap)
-			goto err;
+			return ERR_PTR(-ENOMEM);
 	}
 
 	/* only mmap of the character device reaches the memory: no dax ops */
 	dax_dev = alloc_dax(dev_dax, NULL);
-	if (IS_ERR(dax_dev)) {
-		put_device(dev);
+	if (IS_ERR(dax_dev))
 		return ERR_CAST(dax_dev);
-	}
 	set_dax_synchronous(dax_dev);
 	set_dax_nocache(dax_dev);
 	set_dax_nomc(dax_dev);
@@ -1157,27 +1167,24 @@ static struct dev_dax *dev_dax_alloc(struct dax_region *dax_region,
 	kill_dax(dax_dev);
 	dev_dax->dax_dev = dax_dev;
 	dev->devt = dax_inode(dax_dev)->i_rdev;
-	return dev_dax;
-
-err:
-	put_device(dev);
-	return ERR_PTR(-ENOMEM);
+	return to_dev_dax(no_free_ptr(dev));
 }
 
 static struct dev_dax *dev_dax_create(struct dev_dax_data *data, bool seed)
 {
-	struct dax_region *dax_region = data->dax_region;
-	bool is_static = dax_region_is_static(dax_region);
+	struct dax_region *region = data->dax_region;
+	bool is_static = dax_region_is_static(region);
+	bool has_id = data->id >= 0;
 	struct dev_dax *dev_dax;
 	int rc;
 
 	/* static regions name their device, dynamic ones number them */
-	if (is_static != (data->id >= 0))
+	if (is_static != has_id)
 		return ERR_PTR(-EINVAL);
 	if (data->pgmap && !is_static)
 		return ERR_PTR(-EINVAL);
 
-	dev_dax = dev_dax_alloc(dax_region, data);
+	dev_dax = dev_dax_alloc(region, data);
 	if (IS_ERR(dev_dax))
 		return dev_dax;
 
@@ -1187,7 +1194,7 @@ static struct dev_dax *dev_dax_create(struct dev_dax_data *data, bool seed)
 
 	rc = device_add(&dev_dax->dev);
 	if (rc) {
-		scoped_guard(mutex, &dax_region->lock)
+		scoped_guard(mutex, &region->lock)
 			dev_dax_forget(dev_dax);
 		goto err_put;
 	}
@@ -1230,12 +1237,12 @@ EXPORT_SYMBOL_GPL(devm_create_dev_dax);
 
 /* ---- regions ---- */
 
-static struct dev_dax *dax_region_next_victim(struct dax_region *dax_region)
+static struct dev_dax *dax_region_next_victim(struct dax_region *region)
 {
 	struct dev_dax *dev_dax;
 
-	guard(mutex)(&dax_region->lock);
-	list_for_each_entry(dev_dax, &dax_region->devices, node) {
+	guard(mutex)(&region->lock);
+	list_for_each_entry(dev_dax, &region->parentices, node) {
 		if (dev_dax->state != DEV_DAX_DYING) {
 			dev_dax->state = DEV_DAX_DYING;
 			return dev_dax;
@@ -1246,16 +1253,16 @@ static struct dev_dax *dax_region_next_victim(struct dax_region *dax_region)
 
 static void dax_region_teardown(void *data)
 {
-	struct dax_region *dax_region = data;
+	struct dax_region *region = data;
 	struct dev_dax *dev_dax;
 
 	/* waits for running create / delete handlers, none can start after */
-	sysfs_remove_groups(&dax_region->dev->kobj, dax_region_attribute_groups);
-	scoped_guard(mutex, &dax_region->lock)
-		dax_region->dead = true;
-	while ((dev_dax = dax_region_next_victim(dax_region)))
+	sysfs_remove_groups(&region->parent->kobj, dax_region_groups);
+	scoped_guard(mutex, &region->lock)
+		region->dead = true;
+	while ((dev_dax = dax_region_next_victim(region)))
 		dev_dax_unregister(dev_dax);
-	dax_region_put(dax_region);
+	dax_region_put(region);
 }
 
 /**
@@ -1276,10 +1283,10 @@ static void dax_region_teardown(void *data)
  * Return: the region, or NULL on invalid arguments or allocation failure.
  */
 struct dax_region *alloc_dax_region(struct device *parent, int region_id,
-		struct range *range, int target_node, unsigned int align,
-		unsigned long flags)
+				    struct range *range, int target_node,
+				    unsigned int align, unsigned long flags)
 {
-	struct dax_region *dax_region;
+	struct dax_region *region;
 
 	if (dev_get_drvdata(parent)) {
 		dev_err(parent, "dax: driver data already in use\n");
@@ -1289,36 +1296,38 @@ struct dax_region *alloc_dax_region(struct device *parent, int region_id,
 	    !IS_ALIGNED(range_len(range), align))
 		return NULL;
 
-	dax_region = kzalloc(sizeof(*dax_region), GFP_KERNEL);
-	if (!dax_region)
+	region = kmalloc(sizeof(*region), GFP_KERNEL);
+	if (!region)
 		return NULL;
-	if (dax_space_init(&dax_region->space, range->start, range->end)) {
-		kfree(dax_region);
-		return NULL;
-	}
-	kref_init(&dax_region->kref);
-	mutex_init(&dax_region->lock);
-	ida_init(&dax_region->ida);
-	INIT_LIST_HEAD(&dax_region->devices);
-	dax_region->id = region_id;
-	dax_region->target_node = target_node;
-	dax_region->dev = parent;
-	dax_region->align = align;
-	dax_region->res = (struct resource) {
-		.start = range->start,
-		.end = range->end,
-		.flags = IORESOURCE_MEM | flags,
+	*region = (struct dax_region) {
+		.id = region_id,
+		.target_node = target_node,
+		.align = align,
+		.res = {
+			.start = range->start,
+			.end = range->end,
+			.flags = IORESOURCE_MEM | flags,
+		},
+		.parent = parent,
+		.devices = LIST_HEAD_INIT(region->devices),
 	};
-
-	dev_set_drvdata(parent, dax_region);
-	if (sysfs_create_groups(&parent->kobj, dax_region_attribute_groups)) {
-		dev_set_drvdata(parent, NULL);
-		dax_region_put(dax_region);
+	if (dax_space_init(&region->space, range->start, range->end)) {
+		kfree(region);
 		return NULL;
 	}
-	if (devm_add_action_or_reset(parent, dax_region_teardown, dax_region))
+	kref_init(&region->ref);
+	mutex_init(&region->lock);
+	ida_init(&region->dev_ids);
+
+	dev_set_drvdata(parent, region);
+	if (sysfs_create_groups(&parent->kobj, dax_region_groups)) {
+		dev_set_drvdata(parent, NULL);
+		dax_region_put(region);
 		return NULL;
-	return dax_region;
+	}
+	if (devm_add_action_or_reset(parent, dax_region_teardown, region))
+		return NULL;
+	return region;
 }
 EXPORT_SYMBOL_GPL(alloc_dax_region);
 
@@ -1336,19 +1345,17 @@ EXPORT_SYMBOL_GPL(alloc_dax_region);
  * Return: 0, -EINVAL without a probe method, or a driver_register() error.
  */
 int __dax_driver_register(struct dax_device_driver *dax_drv,
-		struct module *module, const char *mod_name)
+			  struct module *module, const char *mod_name)
 {
-	struct device_driver *drv = &dax_drv->drv;
-
 	if (!dax_drv->probe)
 		return -EINVAL;
 
 	INIT_LIST_HEAD(&dax_drv->ids);
-	drv->owner = module;
-	drv->name = mod_name;
-	drv->mod_name = mod_name;
-	drv->bus = &dax_bus_type;
-	return driver_register(drv);
+	dax_drv->drv.name = mod_name;
+	dax_drv->drv.mod_name = mod_name;
+	dax_drv->drv.owner = module;
+	dax_drv->drv.bus = &dax_bus_type;
+	return driver_register(&dax_drv->drv);
 }
 EXPORT_SYMBOL_GPL(__dax_driver_register);
 

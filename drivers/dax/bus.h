@@ -18,8 +18,8 @@ struct dax_region;
 #define IORESOURCE_DAX_KMEM BIT(1)	/* devices go to kmem by default */
 
 struct dax_region *alloc_dax_region(struct device *parent, int region_id,
-		struct range *range, int target_node, unsigned int align,
-		unsigned long flags);
+				    struct range *range, int target_node,
+				    unsigned int align, unsigned long flags);
 
 /**
  * struct dev_dax_data - arguments of devm_create_dev_dax()
@@ -66,7 +66,7 @@ struct dax_device_driver {
 };
 
 int __dax_driver_register(struct dax_device_driver *dax_drv,
-		struct module *module, const char *mod_name);
+			  struct module *module, const char *mod_name);
 #define dax_driver_register(driver) \
 	__dax_driver_register(driver, THIS_MODULE, KBUILD_MODNAME)
 void dax_driver_unregister(struct dax_device_driver *dax_drv);

@@ -27,31 +27,32 @@ void dax_bus_exit(void);
  * struct dax_region - a physical address span that dax devices are cut from
  * @id: region number, the X in daxX.Y
  * @target_node: NUMA node the memory joins when it is onlined
- * @kref: held by the parent's registration and by every dev_dax
- * @dev: parent device; the "dax_region" sysfs group lives on it
  * @align: default alignment of new devices
- * @ida: allocator of the Y in daxX.Y for dynamic regions
  * @res: the span; flags carry IORESOURCE_DAX_STATIC / IORESOURCE_DAX_KMEM
+ * @parent: provider device; the "dax_region" sysfs group lives on it
+ * @ref: held by the provider's registration and by every dev_dax
+ * @dev_ids: allocator of the Y in daxX.Y for dynamic regions
+ * @lock: protects everything below, and the ranges, alignment and state
+ *	of every dev_dax of the region
  * @seed: oldest device made by the "create" attribute that has not been
  *	bound to a driver yet, or NULL
  * @youngest: device most recently made by the "create" attribute, or NULL
- * @lock: protects everything below, @seed, @youngest, and the ranges,
- *	alignment and state of every dev_dax of the region
  * @space: allocation state of @res (see region-alloc.h)
  * @devices: every dev_dax of the region that has not been torn down
- * @dead: the parent is going away; no more changes
+ * @dead: the provider is going away; no more changes
  */
 struct dax_region {
 	int id;
 	int target_node;
-	struct kref kref;
-	struct device *dev;
 	unsigned int align;
-	struct ida ida;
 	struct resource res;
-	struct device *seed;
-	struct device *youngest;
+	struct device *parent;
+	struct kref ref;
+	struct ida dev_ids;
+	/* region state and the layout of its devices, see bus.c */
 	struct mutex lock;
+	struct dev_dax *seed;
+	struct dev_dax *youngest;
 	struct dax_space space;
 	struct list_head devices;
 	bool dead;
@@ -66,6 +67,7 @@ struct dax_region {
  */
 struct dax_mapping {
 	struct device dev;
+	/* guards @range against a concurrent resize */
 	spinlock_t lock;
 	unsigned long pgoff;
 	struct range range;
@@ -137,7 +139,8 @@ static inline struct dax_mapping *to_dax_mapping(struct device *dev)
 	return container_of(dev, struct dax_mapping, dev);
 }
 
-phys_addr_t dax_pgoff_to_phys(struct dev_dax *dev_dax, pgoff_t pgoff, unsigned long size);
+phys_addr_t dax_pgoff_to_phys(struct dev_dax *dev_dax, pgoff_t pgoff,
+			      unsigned long size);
 
 #ifdef CONFIG_TRANSPARENT_HUGEPAGE
 static inline bool dax_align_valid(unsigned long align)

@@ -8,7 +8,8 @@
 #include <linux/string.h>
 #include "region-alloc.h"
 
-#define BASE	0x100000000ULL	/* 4G: aligned for every granule used here */
+/* region base, 4G: aligned for every granule used here */
+#define BASE	0x100000000ULL
 #define MANY	2048
 
 /* a device as the bus core would hold it: ranges in page offset order */
@@ -38,7 +39,8 @@ static struct dax_space *space_new(struct kunit *test, u64 size)
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	KUNIT_ASSERT_EQ(test, dax_space_init(s, BASE, BASE + size - 1), 0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, space_fini, s), 0);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, space_fini, s), 0);
 	return s;
 }
 
@@ -57,7 +59,7 @@ static void check_space(struct kunit *test, const struct dax_space *s)
 		ok &= !i || r->start > s->ext[i - 1].range.end;
 		used += range_len(r);
 	}
-	KUNIT_EXPECT_TRUE_MSG(test, ok, "extent list is not sorted or disjoint");
+	KUNIT_EXPECT_TRUE_MSG(test, ok, "extents unsorted or overlapping");
 	KUNIT_EXPECT_EQ(test, used, s->used);
 }
 
@@ -437,7 +439,8 @@ static void alloc_test_many_ranges(struct kunit *test)
 						 start + SZ_2M - 1, SZ_2M), 0);
 	}
 	KUNIT_EXPECT_EQ(test, a->nr, MANY);
-	KUNIT_EXPECT_EQ(test, a->r[0].start, BASE + (u64)(MANY - 1) * 2 * SZ_2M);
+	KUNIT_EXPECT_EQ(test, a->r[0].start,
+			BASE + (u64)(MANY - 1) * 2 * SZ_2M);
 
 	/* every other 2M is free: one grow takes them all, lowest first */
 	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, (u64)MANY * SZ_2M, SZ_2M),
@@ -478,6 +481,7 @@ static struct kunit_suite dax_region_alloc_suite = {
 	.name = "dax-region-alloc",
 	.test_cases = dax_region_alloc_cases,
 };
+
 kunit_test_suite(dax_region_alloc_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the device-dax region allocator");

@@ -426,11 +426,11 @@ EXPORT_SYMBOL_IF_KUNIT(dax_space_commit);
 
 /**
  * dax_space_plan_free - release a plan, committed or not
- * @plan: the plan, may be NULL
+ * @plan: the plan; NULL and error pointers are ignored
  */
 void dax_space_plan_free(struct dax_space_plan *plan)
 {
-	if (!plan)
+	if (IS_ERR_OR_NULL(plan))
 		return;
 	kvfree(plan->ext);
 	kvfree(plan->ranges);

@@ -75,7 +75,6 @@ void dax_space_commit(struct dax_space *space, struct dax_space_plan *plan);
 void dax_space_plan_free(struct dax_space_plan *plan);
 void dax_space_release_owner(struct dax_space *space, const void *owner);
 
-DEFINE_FREE(dax_plan, struct dax_space_plan *,
-	    if (!IS_ERR_OR_NULL(_T)) dax_space_plan_free(_T))
+DEFINE_FREE(dax_plan, struct dax_space_plan *, dax_space_plan_free(_T))
 
 #endif /* __DAX_REGION_ALLOC_H__ */
