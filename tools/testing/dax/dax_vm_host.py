@@ -39,7 +39,8 @@ PACKAGES = {
 	'rsync': '/usr/bin/rsync',
 	'libc6-dev': '/usr/lib/x86_64-linux-gnu/libc.a',
 	'gzip': '/bin/gzip',
-	'file': '/usr/bin/file',
+	'patch': '/usr/bin/patch',
+	'findutils': '/usr/bin/find',
 }
 
 _T0 = time.monotonic()

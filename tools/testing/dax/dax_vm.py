@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: GPL-2.0
+"""dax-vm: build a 6.12 kernel with our drivers/dax (or the stock one), boot
+it in qemu on soft-reserved memory, and run the demo, the tests or a shell.
+
+  dax-vm [--impl ours|stock|both] run
+  dax-vm [--impl ours|stock|both] test [FILTER]
+  dax-vm [--impl ours|stock] shell
+  dax-vm [--impl ours|stock|both] build
+"""
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import dax_vm_host as host          # noqa: E402
+import dax_vm_initramfs as initramfs  # noqa: E402
+import dax_vm_parser as parser      # noqa: E402
+import dax_vm_qemu as qemu          # noqa: E402
+import dax_vm_static as static      # noqa: E402
+import dax_vm_tree as tree          # noqa: E402
+from dax_vm_host import Step        # noqa: E402
+
+
+def parse_args(argv):
+	p = argparse.ArgumentParser(prog='dax-vm', description=__doc__,
+				    formatter_class=argparse.RawDescriptionHelpFormatter)
+	p.add_argument('--impl', choices=('ours', 'stock', 'both'), default='ours',
+		       help='which drivers/dax to boot (default: ours)')
+	p.add_argument('--sr-size', default='2G',
+		       help='size of each soft-reserved range (default 2G)')
+	p.add_argument('--sr-count', type=int, default=1,
+		       help='number of soft-reserved ranges (default 1)')
+	p.add_argument('--nodes', type=int, default=2,
+		       help='NUMA nodes; the last holds the soft-reserved memory')
+	p.add_argument('--hmem', default='region_idle=1',
+		       help='dax_hmem module parameters, comma separated')
+	p.add_argument('--kvm', action='store_true',
+		       help='use KVM instead of TCG (hangs on kvm-pvm hosts)')
+	p.add_argument('--timeout', type=int, default=1800,
+		       help='seconds before a boot counts as hung')
+	p.add_argument('--no-static', action='store_true',
+		       help='skip checkpatch/sparse/W=1 in test')
+	p.add_argument('job', choices=('run', 'test', 'shell', 'build'))
+	p.add_argument('filter', nargs='?', default='',
+		       help='test: SUITE-GLOB[:ARG,ARG] (e.g. kunit-*, '
+			    'dax_region:-t,create_returns_name)')
+	args = p.parse_args(argv)
+	if args.impl == 'both' and args.job == 'shell':
+		p.error('shell takes one implementation')
+	return args
+
+
+def impls(args):
+	return ['ours', 'stock'] if args.impl == 'both' else [args.impl]
+
+
+def prepare(impl):
+	"""Kernel and initramfs for impl; selftests always from the ours tree."""
+	src = tree.build(impl)
+	selftest_tree = src if impl == 'ours' else tree.prepare_ours_tree()
+	initrd = initramfs.build(impl, src, selftest_tree)
+	return src, initrd
+
+
+def boot_files(impl):
+	logs = os.path.join(host.BUILD_ROOT, impl, 'logs')
+	os.makedirs(logs, exist_ok=True)
+	return os.path.join(logs, 'console.log'), os.path.join(logs, 'results.log')
+
+
+def kernel_cmdline(args, impl, job, layout):
+	parts = ['console=ttyS0,115200', 'panic=-1', 'loglevel=7',
+		 'no_hash_pointers', layout.cmdline(), f'dax_vm.job={job}',
+		 f'dax_vm.impl={impl}', f'dax_vm.hmem={args.hmem}']
+	if args.filter:
+		parts.append(f'dax_vm.filter={args.filter}')
+	return ' '.join(parts)
+
+
+def boot(args, impl, job, src, initrd, on_console=None, on_result=None):
+	layout = qemu.Layout(args.sr_size, args.sr_count, args.nodes)
+	console, results = boot_files(impl)
+	cmd = qemu.qemu_command(qemu.kernel_image(src), initrd,
+				kernel_cmdline(args, impl, job, layout), layout,
+				console, results, args.kvm,
+				interactive=(job == 'shell'))
+	if job == 'shell':
+		return qemu.interactive(cmd), None
+	b = qemu.Boot(cmd, console, results, args.timeout)
+	verdict = b.run(on_console, on_result)
+	if b.timed_out:
+		host.progress(f'{impl}: guest hung, killed after {args.timeout}s')
+	return verdict, b
+
+
+def job_run(args):
+	rc = 0
+	for impl in impls(args):
+		src, initrd = prepare(impl)
+		scanner = parser.SplatScanner()
+
+		def echo(line, scanner=scanner):
+			print(line, flush=True)
+			scanner.feed(line)
+		with Step(f'boot {impl} and run the demo'):
+			verdict, _ = boot(args, impl, 'run', src, initrd, on_console=echo)
+		for suite, line in scanner.splats:
+			print(f'dax-vm: kernel warning during the demo: {line}')
+		ok = verdict == 'pass' and not scanner.splats
+		host.progress(f'demo on {impl}: {"PASSED" if ok else "FAILED"}'
+			      + ('' if verdict else ' (guest gave no verdict)'))
+		rc |= 0 if ok else 1
+	return rc
+
+
+def print_case(case):
+	mark = {'pass': 'ok', 'skip': 'ok', 'fail': 'not ok', 'crash': 'not ok'}[case.status]
+	note = ' (CRASHED)' if case.status == 'crash' else ''
+	print(f'  {mark} {case}{note}', flush=True)
+
+
+def test_one(args, impl):
+	"""All suites of one implementation; returns (cases, splats)."""
+	cases = []
+	src, initrd = prepare(impl)
+	if impl == 'ours' and not args.no_static and not args.filter:
+		with Step('static checks (checkpatch --strict, W=1, sparse)'):
+			static_cases = static.run(src)
+		for c in static_cases:
+			print_case(c)
+		cases += static_cases
+	stream = parser.ResultStream(on_case=print_case)
+	scanner = parser.SplatScanner()
+
+	def on_result(line):
+		if line.startswith('# dax-vm-suite-begin '):
+			host.progress(f'{impl}: suite {line.split()[-1]}')
+		stream.feed(line)
+	with Step(f'boot {impl} and run the suites'):
+		verdict, b = boot(args, impl, 'test', src, initrd,
+				  on_console=scanner.feed, on_result=on_result)
+	cases += stream.cases()
+	if not stream.done:
+		cases.append(parser.Case('dax-vm', 0, 'guest finished all suites', 'crash'))
+	if verdict is None:
+		host.progress(f'{impl}: guest gave no verdict (exit code {b.exit_code})')
+	for suite, line in scanner.splats:
+		print(f'  not ok kernel warning in {suite}: {line}')
+	return cases, scanner.splats
+
+
+def job_test(args):
+	rc = 0
+	totals = [0, 0, 0]
+	for impl in impls(args):
+		cases, splats = test_one(args, impl)
+		p, f, s = parser.summary_line(cases, splats)
+		print(f'{impl}: {p} passed, {f} failed, {s} skipped', flush=True)
+		for c in cases:
+			if c.status in ('fail', 'crash'):
+				print(f'{impl}: FAILED {c}')
+		totals = [totals[0] + p, totals[1] + f, totals[2] + s]
+		rc |= 1 if f or not cases else 0
+	print(f'{totals[0]} passed, {totals[1]} failed, {totals[2]} skipped', flush=True)
+	return rc
+
+
+def job_shell(args):
+	impl = args.impl
+	src, initrd = prepare(impl)
+	rc, _ = boot(args, impl, 'shell', src, initrd)
+	return 0 if rc in (0, (qemu.VERDICT_PASS << 1) | 1) else rc
+
+
+def job_build(args):
+	for impl in impls(args):
+		prepare(impl)
+	return 0
+
+
+def main(argv):
+	args = parse_args(argv)
+	host.ensure_packages()
+	job = {'run': job_run, 'test': job_test, 'shell': job_shell,
+	       'build': job_build}[args.job]
+	return job(args)
+
+
+if __name__ == '__main__':
+	sys.exit(main(sys.argv[1:]))
