@@ -1,0 +1,184 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# kmem scenarios (issue case 16): daxctl reconfigure-device -m system-ram
+# on a one-range and a two-range device, checked on the kernel side per
+# range (/proc/iomem, memory block states, MemTotal); offline-memory and
+# -m devdax back; online-memory with auto_online_blocks off.
+#
+# Known daxctl 76.1 limit: on a discontiguous device it walks only the
+# memory blocks in [resource, resource + size), so blocks of ranges
+# outside that window stay offline; this script onlines those through
+# sysfs and says so.
+cd "$(dirname "$0")"
+. ./dax_tap.sh
+
+M=1048576
+MSG=
+fail() { MSG="$*"; return 1; }
+create() { daxctl create-device -r "$RID" "$@" 2>/tmp/daxctl.err | jq -r '.[0].chardev // empty'; }
+
+run_case() {
+	name=$1
+	shift
+	start=$(region_snapshot)
+	MSG=
+	ok=1
+	"$@" || ok=0
+	region_restore
+	now=$(region_snapshot)
+	if [ "$start" != "$now" ]; then
+		ok=0
+		MSG="$MSG; region not restored"
+		echo "$start" | sed 's/^/# before: /'
+		echo "$now" | sed 's/^/# after:  /'
+	fi
+	region_invariant || ok=0
+	if [ $ok -eq 1 ]; then
+		tap_ok "$name"
+	else
+		tap_not_ok "$name" "$MSG"
+		[ -s /tmp/daxctl.err ] && sed 's/^/# daxctl: /' /tmp/daxctl.err
+	fi
+	return 0
+}
+
+# number of "System RAM (kmem)" resources inside the ranges of device $1
+kmem_resources() {
+	n=0
+	for m in /sys/bus/dax/devices/$1/mapping[0-9]*; do
+		s=$(printf '%d' "$(cat $m/start)")
+		e=$(printf '%d' "$(cat $m/end)")
+		for r in $(grep 'System RAM (kmem)' /proc/iomem | awk '{ print $1 }'); do
+			rs=$(printf '%d' "0x${r%-*}")
+			re=$(printf '%d' "0x${r#*-}")
+			[ "$rs" -ge "$s" ] && [ "$re" -le "$e" ] && n=$((n + 1))
+		done
+	done
+	echo $n
+}
+
+dev_mappings() { ls -d /sys/bus/dax/devices/$1/mapping[0-9]* 2>/dev/null | wc -l; }
+dev_blocks() {
+	bs=$(block_size)
+	echo $(( $(dev_attr $1 size) / bs ))
+}
+
+case_one_range_system_ram_and_back() {
+	base=$(memtotal_bytes)
+	dev=$(create -s 256M)
+	[ -n "$dev" ] || fail "create failed" || return 1
+	[ "$(dev_mappings $dev)" -eq 1 ] || fail "expected one range" || return 1
+	daxctl reconfigure-device -m system-ram $dev >/dev/null 2>/tmp/daxctl.err ||
+		fail "reconfigure -m system-ram failed" || return 1
+	[ "$(dev_driver $dev)" = kmem ] || fail "driver '$(dev_driver $dev)'" || return 1
+	[ "$(kmem_resources $dev)" -eq 1 ] || fail "kmem resources: $(kmem_resources $dev)" || return 1
+	[ "$(dev_blocks_count $dev online)" -eq "$(dev_blocks $dev)" ] ||
+		fail "online blocks $(dev_blocks_count $dev online) of $(dev_blocks $dev)" || return 1
+	delta=$(( $(memtotal_bytes) - base ))
+	[ "$delta" -eq $((256 * M)) ] || fail "MemTotal grew by $delta" || return 1
+	daxctl offline-memory $dev 2>/tmp/daxctl.err || fail "offline-memory failed" || return 1
+	[ "$(dev_blocks_count $dev online)" -eq 0 ] || fail "blocks still online" || return 1
+	[ "$(memtotal_bytes)" -eq "$base" ] || fail "MemTotal not back after offline" || return 1
+	daxctl reconfigure-device -m devdax $dev >/dev/null 2>/tmp/daxctl.err ||
+		fail "reconfigure -m devdax failed" || return 1
+	[ "$(dev_driver $dev)" = device_dax ] || fail "driver '$(dev_driver $dev)' after -m devdax" || return 1
+	[ "$(kmem_resources $dev)" -eq 0 ] || fail "kmem resources left" || return 1
+	[ -c /dev/$dev ] || fail "/dev/$dev missing" || return 1
+}
+
+# d: [R+256M, 256M]@0, [R, 256M] -- resource is R+256M, so daxctl's
+# window [R+256M, R+768M) misses the second range.
+make_two_range_device() {
+	a=$(create -s 256M) && d=$(create -s 256M) && b=$(create -s 256M) || return 1
+	for x in $a $d; do daxctl disable-device $x >/dev/null 2>&1 || return 1; done
+	echo 0 > /sys/bus/dax/devices/$a/size || return 1
+	echo $((512 * M)) > /sys/bus/dax/devices/$d/size || return 1
+	TWO=$d
+}
+
+case_two_range_system_ram_per_range() {
+	base=$(memtotal_bytes)
+	make_two_range_device || fail "setup failed" || return 1
+	dev=$TWO
+	[ "$(dev_mappings $dev)" -eq 2 ] || fail "expected two ranges" || return 1
+	daxctl enable-device $dev >/dev/null 2>&1
+	daxctl reconfigure-device -m system-ram $dev >/dev/null 2>/tmp/daxctl.err
+	[ "$(dev_driver $dev)" = kmem ] || fail "driver '$(dev_driver $dev)'" || return 1
+	[ "$(kmem_resources $dev)" -eq 2 ] || fail "kmem resources: $(kmem_resources $dev), want 2" || return 1
+	on=$(dev_blocks_count $dev online)
+	off=$(dev_blocks_count $dev offline)
+	[ $((on + off)) -eq "$(dev_blocks $dev)" ] ||
+		fail "memory blocks present: $((on + off)) of $(dev_blocks $dev)" || return 1
+	[ "$off" -gt 0 ] && tap_diag "daxctl 76.1 left $off blocks outside [resource, resource+size) offline; onlining them via sysfs"
+	dev_blocks_set $dev online_movable
+	[ "$(dev_blocks_count $dev online)" -eq "$(dev_blocks $dev)" ] || fail "not all blocks online" || return 1
+	delta=$(( $(memtotal_bytes) - base ))
+	[ "$delta" -eq $((512 * M)) ] || fail "MemTotal grew by $delta" || return 1
+	daxctl offline-memory $dev >/dev/null 2>/tmp/daxctl.err
+	dev_blocks_set $dev offline
+	[ "$(dev_blocks_count $dev online)" -eq 0 ] || fail "blocks still online" || return 1
+	[ "$(memtotal_bytes)" -eq "$base" ] || fail "MemTotal not back" || return 1
+	daxctl reconfigure-device -m devdax $dev >/dev/null 2>/tmp/daxctl.err ||
+		fail "reconfigure -m devdax failed" || return 1
+	[ "$(dev_driver $dev)" = device_dax ] || fail "driver after -m devdax" || return 1
+	[ "$(kmem_resources $dev)" -eq 0 ] || fail "kmem resources left" || return 1
+}
+
+case_online_memory_with_auto_online_off() {
+	aob=/sys/devices/system/memory/auto_online_blocks
+	saved=$(cat $aob)
+	echo offline > $aob
+	base=$(memtotal_bytes)
+	dev=$(create -s 256M)
+	rc=0
+	if [ -z "$dev" ]; then
+		fail "create failed"; rc=1
+	elif ! daxctl reconfigure-device -N -m system-ram $dev >/dev/null 2>/tmp/daxctl.err; then
+		fail "reconfigure -N -m system-ram failed"; rc=1
+	elif [ "$(dev_blocks_count $dev online)" -ne 0 ]; then
+		fail "blocks online with auto_online_blocks=offline and -N"; rc=1
+	elif [ "$(memtotal_bytes)" -ne "$base" ]; then
+		fail "MemTotal changed before online"; rc=1
+	elif ! daxctl online-memory $dev 2>/tmp/daxctl.err; then
+		fail "online-memory failed"; rc=1
+	elif [ "$(dev_blocks_count $dev online)" -ne "$(dev_blocks $dev)" ]; then
+		fail "online-memory onlined $(dev_blocks_count $dev online) blocks"; rc=1
+	elif [ $(( $(memtotal_bytes) - base )) -ne $((256 * M)) ]; then
+		fail "MemTotal grew by $(( $(memtotal_bytes) - base ))"; rc=1
+	fi
+	echo "$saved" > $aob
+	return $rc
+}
+
+case_devdax_with_online_memory_refused() {
+	dev=$(create -s 256M)
+	[ -n "$dev" ] || fail "create failed" || return 1
+	daxctl reconfigure-device -m system-ram $dev >/dev/null 2>/tmp/daxctl.err || fail "to system-ram failed" || return 1
+	# without --force daxctl will not touch online memory
+	if daxctl reconfigure-device -m devdax $dev >/dev/null 2>&1; then
+		fail "-m devdax succeeded with memory online"
+		return 1
+	fi
+	[ "$(dev_driver $dev)" = kmem ] || fail "device left kmem" || return 1
+	[ "$(dev_blocks_count $dev online)" -eq "$(dev_blocks $dev)" ] || fail "blocks changed" || return 1
+}
+
+if ! region_find; then
+	tap_not_ok "dax region present"
+	tap_done
+fi
+if ! command -v daxctl >/dev/null || ! command -v jq >/dev/null ||
+   [ ! -d /sys/bus/dax/drivers/kmem ]; then
+	tap_skip "kmem scenarios" "daxctl, jq or kmem missing"
+	tap_done
+fi
+if [ "$(region_avail)" -lt $((768 * M)) ]; then
+	tap_skip "kmem scenarios" "region needs 768M free"
+	tap_done
+fi
+
+run_case "kmem one-range device: system-ram raises MemTotal, one kmem resource, back to devdax" case_one_range_system_ram_and_back
+run_case "kmem two-range device: one kmem resource and online blocks per range" case_two_range_system_ram_per_range
+run_case "kmem online-memory with auto_online_blocks off" case_online_memory_with_auto_online_off
+run_case "kmem -m devdax refused while memory is online" case_devdax_with_online_memory_refused
+tap_done
