@@ -517,27 +517,6 @@ static int dev_dax_resize(struct dev_dax *dev_dax, u64 size, u64 granule)
 	return dev_dax_commit(dev_dax, plan);
 }
 
-static int dev_dax_claim(struct dev_dax *dev_dax, const struct range *want)
-{
-	struct dax_region *region = dev_dax->region;
-
-	struct range *cur __free(kvfree) = dev_dax_range_list(dev_dax);
-	if (!cur)
-		return -ENOMEM;
-
-	struct dax_space_plan *plan __free(dax_plan) =
-		dax_space_plan_claim(&region->space, dev_dax, cur,
-				     dev_dax->nr_range, want,
-				     dax_granule(dev_dax->align));
-	if (IS_ERR(plan)) {
-		/* an overlap fails like the resource request did in the past */
-		if (PTR_ERR(plan) == -EBUSY)
-			return -ENOMEM;
-		return PTR_ERR(plan);
-	}
-	return dev_dax_commit(dev_dax, plan);
-}
-
 /* may sysfs change the layout or alignment of @dev_dax right now? */
 static int dev_dax_check_unbound(struct dev_dax *dev_dax)
 {
@@ -653,7 +632,7 @@ static struct dev_dax *dax_region_find(struct dax_region *region,
 	struct dev_dax *dev_dax;
 
 	guard(mutex)(&region->lock);
-	list_for_each_entry(dev_dax, &region->parentices, node) {
+	list_for_each_entry(dev_dax, &region->devices, node) {
 		if (dev_dax->state == DEV_DAX_LIVE &&
 		    sysfs_streq(dev_name(&dev_dax->dev), name)) {
 			get_device(&dev_dax->dev);
@@ -777,19 +756,57 @@ static DEVICE_ATTR_RW(size);
 /* "START-END", both hexadecimal, END inclusive */
 static int dax_parse_range(const char *buf, struct range *range)
 {
-	char tmp[48], *dash;
 	unsigned long long start, end;
+	char *dash;
+	int rc;
 
-	if (strscpy(tmp, buf) < 0)
-		return -EINVAL;
-	dash = strchr(tmp, '-');
+	char *str __free(kfree) = kstrdup(buf, GFP_KERNEL);
+	if (!str)
+		return -ENOMEM;
+	dash = strchr(str, '-');
 	if (!dash)
 		return -EINVAL;
 	*dash = '\0';
-	if (kstrtoull(tmp, 16, &start) || kstrtoull(dash + 1, 16, &end))
-		return -EINVAL;
+	rc = kstrtoull(str, 16, &start);
+	if (!rc)
+		rc = kstrtoull(dash + 1, 16, &end);
+	if (rc)
+		return rc;
 	*range = (struct range) { .start = start, .end = end };
 	return 0;
+}
+
+/*
+ * Errors that stock kernels reported through a failed resource request
+ * keep their errno: a range that is reversed (yet of a granule-multiple
+ * length once wrapped), outside the region, or already in use gets
+ * -ENOMEM. A length of zero or of no granule multiple, and a misaligned
+ * start, get -EINVAL.
+ */
+static int dev_dax_claim(struct dev_dax *dev_dax, const struct range *want)
+{
+	struct dax_region *region = dev_dax->region;
+	u64 granule = dax_granule(dev_dax->align);
+	u64 len = want->end - want->start + 1;
+
+	if (!len || !IS_ALIGNED(len, granule))
+		return -EINVAL;
+	if (want->start > want->end)
+		return -ENOMEM;
+
+	struct range *cur __free(kvfree) = dev_dax_range_list(dev_dax);
+	if (!cur)
+		return -ENOMEM;
+
+	struct dax_space_plan *plan __free(dax_plan) =
+		dax_space_plan_claim(&region->space, dev_dax, cur,
+				     dev_dax->nr_range, want, granule);
+	if (IS_ERR(plan)) {
+		if (PTR_ERR(plan) == -EBUSY || PTR_ERR(plan) == -ERANGE)
+			return -ENOMEM;
+		return PTR_ERR(plan);
+	}
+	return dev_dax_commit(dev_dax, plan);
 }
 
 static ssize_t mapping_store(struct device *dev,
@@ -1091,7 +1108,7 @@ static int dev_dax_insert(struct dev_dax *dev_dax, struct dev_dax_data *data,
 		dev_dax->dyn_id = true;
 	}
 
-	list_add_tail(&dev_dax->node, &region->parentices);
+	list_add_tail(&dev_dax->node, &region->devices);
 	rc = dev_set_name(&dev_dax->dev, "dax%d.%d", region->id,
 			  dev_dax->id);
 	/* the provider's size was checked against the region's alignment */
@@ -1242,7 +1259,7 @@ static struct dev_dax *dax_region_next_victim(struct dax_region *region)
 	struct dev_dax *dev_dax;
 
 	guard(mutex)(&region->lock);
-	list_for_each_entry(dev_dax, &region->parentices, node) {
+	list_for_each_entry(dev_dax, &region->devices, node) {
 		if (dev_dax->state != DEV_DAX_DYING) {
 			dev_dax->state = DEV_DAX_DYING;
 			return dev_dax;

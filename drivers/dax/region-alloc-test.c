@@ -165,11 +165,8 @@ static void alloc_test_grow_in_place(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s->nr_ext, 1);
 }
 
-/*
- * The in-place step comes first even when a lower hole exists, and the
- * remainder is then taken first fit in address order.
- */
-static void alloc_test_in_place_then_first_fit(struct kunit *test)
+/* a lower hole is taken before the space after the last range */
+static void alloc_test_lower_hole_before_in_place(struct kunit *test)
 {
 	struct dax_space *s = space_new(test, SZ_32M);
 	struct tdev *a = tdev_new(test), *b = tdev_new(test);
@@ -184,17 +181,35 @@ static void alloc_test_in_place_then_first_fit(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, d, 0, SZ_2M), 0);
 	KUNIT_EXPECT_EQ(test, b->nr, 0);
 
-	/* c grows in place over d's old space, not into b's lower hole */
+	/*
+	 * c: b's hole comes first and becomes a new range, so c's old
+	 * range is no longer last and the space after it is a new range too
+	 */
 	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, c, SZ_8M, SZ_2M), 0);
-	KUNIT_EXPECT_EQ(test, c->nr, 1);
-	expect_range(test, c, 0, BASE + SZ_4M, SZ_8M);
+	KUNIT_EXPECT_EQ(test, c->nr, 3);
+	expect_range(test, c, 0, BASE + SZ_4M, SZ_2M);
+	expect_range(test, c, 1, BASE + SZ_2M, SZ_2M);
+	expect_range(test, c, 2, BASE + SZ_4M + SZ_2M, SZ_4M);
+	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_32M - SZ_8M - SZ_2M);
+}
 
-	/* a: 2M in place (b's hole), then first fit after c */
+/* in place first when the lowest hole follows the last range, then on */
+static void alloc_test_in_place_then_next_hole(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_32M);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+	struct tdev *x = tdev_new(test);
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, x, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, 0, SZ_2M), 0);
+
 	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_8M, SZ_2M), 0);
 	KUNIT_EXPECT_EQ(test, a->nr, 2);
 	expect_range(test, a, 0, BASE, SZ_4M);
-	expect_range(test, a, 1, BASE + SZ_4M + SZ_8M, SZ_4M);
-	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_32M - SZ_16M);
+	expect_range(test, a, 1, BASE + SZ_4M + SZ_2M, SZ_4M);
+	KUNIT_EXPECT_EQ(test, s->nr_ext, 3);
 }
 
 static void alloc_test_first_fit_order(struct kunit *test)
@@ -357,11 +372,11 @@ static void alloc_test_claim_rejects(struct kunit *test)
 			-EINVAL);
 	/* outside the region, including the very top of the address space */
 	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, b, BASE - SZ_2M, BASE - 1,
-					 SZ_2M), -EINVAL);
+					 SZ_2M), -ERANGE);
 	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, b, top + 1,
-					 top + SZ_2M, SZ_2M), -EINVAL);
+					 top + SZ_2M, SZ_2M), -ERANGE);
 	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, b, top - SZ_2M + 1,
-					 U64_MAX, SZ_2M), -EINVAL);
+					 U64_MAX, SZ_2M), -ERANGE);
 	/* overlapping an allocation, at either edge or inside it */
 	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, b, BASE + SZ_2M,
 					 BASE + SZ_4M + SZ_2M - 1, SZ_2M),
@@ -464,7 +479,8 @@ static struct kunit_case dax_region_alloc_cases[] = {
 	KUNIT_CASE(alloc_test_init),
 	KUNIT_CASE(alloc_test_first_alloc_at_start),
 	KUNIT_CASE(alloc_test_grow_in_place),
-	KUNIT_CASE(alloc_test_in_place_then_first_fit),
+	KUNIT_CASE(alloc_test_lower_hole_before_in_place),
+	KUNIT_CASE(alloc_test_in_place_then_next_hole),
 	KUNIT_CASE(alloc_test_first_fit_order),
 	KUNIT_CASE(alloc_test_alignment_skips_holes),
 	KUNIT_CASE(alloc_test_enospc_changes_nothing),

@@ -7,16 +7,17 @@
  * each of those ranges as an extent, sorted by address.
  *
  * Allocation order when a device grows by N bytes with granule G (G is
- * the device's alignment, a power of two; N is a multiple of G):
- *
- *  1. Grow in place: if the address space right after the device's last
- *     range (the range with the highest page offset) is free, that range
- *     is extended by as much of N as fits there, rounded down to G.
- *  2. First fit in address order: the remainder comes from the free holes
- *     of the region, lowest address first. A hole contributes only its
- *     G-aligned part, so a hole that is smaller than G, or that holds no
- *     G-aligned block, is skipped. Each contribution becomes a new range
- *     appended after the device's last page offset.
+ * the device's alignment, a power of two; N is a multiple of G): first fit
+ * in address order. The free holes of the region are visited from the
+ * lowest address up, and each contributes its G-aligned part (so a hole
+ * smaller than G, or holding no G-aligned block, is skipped) until N is
+ * covered. A contribution normally becomes a new range appended after the
+ * device's last page offset. The exception is growing in place: when the
+ * contribution starts right where the device's last range (the one with
+ * the highest page offset) ends, and no range has been appended yet by
+ * this request, that last range is extended instead. So a device whose
+ * last range is followed by free space grows in place unless a lower hole
+ * exists, which is the order the stock kernel has always used.
  *
  * If the holes cannot supply all of N the request fails with -ENOSPC and
  * nothing is changed.
@@ -95,18 +96,13 @@ static void dax_hole(const struct dax_space *space, unsigned int i,
 				  space->span.end + 1;
 }
 
-/*
- * Usable part of hole @i for a grow: its @align-aligned interior, minus
- * @skip bytes at its bottom when the device's last range is being
- * extended into it. Returns the length and sets *start.
- */
+/* the @align-aligned interior of hole @i: returns its length, sets *start */
 static u64 dax_hole_usable(const struct dax_space *space, unsigned int i,
-			   u64 skip, u64 align, u64 *start)
+			   u64 align, u64 *start)
 {
 	u64 lo, hi, first, last;
 
 	dax_hole(space, i, &lo, &hi);
-	lo += skip;
 	first = round_up(lo, align);
 	last = round_down(hi, align);
 	if (first < lo || last <= first)
@@ -149,31 +145,29 @@ static struct dax_space_plan *dax_plan_grow(const struct dax_space *space,
 					    unsigned int nr_cur, u64 need,
 					    u64 align)
 {
-	unsigned int i, n, nr_new = 0, tail = 0, after = UINT_MAX;
+	unsigned int i, n, nr_new = 0, after = UINT_MAX;
+	u64 left, len, start = 0, tail_end = 0;
 	struct dax_space_plan *plan;
-	u64 extend = 0, start = 0, left, len;
 
+	/* hole @after starts where the device's last range ends */
 	if (nr_cur) {
 		int idx = dax_ext_find(space, owner, &cur[nr_cur - 1]);
 
 		if (idx < 0)
 			return ERR_PTR(-EINVAL);
-		tail = idx;
-		after = tail + 1;
-		if (IS_ALIGNED(cur[nr_cur - 1].end + 1, align))
-			extend = min(need, dax_hole_usable(space, after, 0,
-							   align, &start));
+		after = idx + 1;
+		tail_end = cur[nr_cur - 1].end;
 	}
 
-	/* count the holes that the first fit pass will take from */
-	left = need - extend;
+	/* first pass: is there room, and how many ranges get appended */
+	left = need;
 	for (i = 0; i <= space->nr_ext && left; i++) {
-		len = dax_hole_usable(space, i, i == after ? extend : 0,
-				      align, &start);
+		len = dax_hole_usable(space, i, align, &start);
 		if (!len)
 			continue;
+		if (nr_new || i != after || start != tail_end + 1)
+			nr_new++;
 		left -= min(left, len);
-		nr_new++;
 	}
 	if (left)
 		return ERR_PTR(-ENOSPC);
@@ -182,33 +176,30 @@ static struct dax_space_plan *dax_plan_grow(const struct dax_space *space,
 	if (!plan)
 		return ERR_PTR(-ENOMEM);
 	dax_plan_copy_ranges(plan, cur, nr_cur);
-	if (nr_cur)
-		plan->ranges[nr_cur - 1].end += extend;
 
-	/* merge old extents and new pieces, hole @i sits in front of ext @i */
-	left = need - extend;
+	/* second pass: merge, in address order, hole @i then extent @i */
+	left = need;
 	for (i = 0, n = 0; i <= space->nr_ext; i++) {
-		len = 0;
-		if (left)
-			len = dax_hole_usable(space, i, i == after ? extend : 0,
-					      align, &start);
-		if (len) {
+		len = left ? dax_hole_usable(space, i, align, &start) : 0;
+		len = min(left, len);
+		left -= len;
+		if (len && plan->nr_ranges == nr_cur && i == after &&
+		    start == tail_end + 1) {
+			/* extent @i - 1 is the last range, copied just before */
+			plan->ext[n - 1].range.end += len;
+			plan->ranges[nr_cur - 1].end += len;
+		} else if (len) {
 			struct range piece = {
 				.start = start,
-				.end = start + min(left, len) - 1,
+				.end = start + len - 1,
 			};
 
-			left -= range_len(&piece);
 			plan->ext[n].range = piece;
 			plan->ext[n++].owner = owner;
 			plan->ranges[plan->nr_ranges++] = piece;
 		}
-		if (i == space->nr_ext)
-			break;
-		plan->ext[n] = space->ext[i];
-		if (nr_cur && i == tail)
-			plan->ext[n].range.end += extend;
-		n++;
+		if (i < space->nr_ext)
+			plan->ext[n++] = space->ext[i];
 	}
 	plan->nr_ext = n;
 	plan->used = space->used + need;
@@ -359,10 +350,10 @@ EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_resize);
  *
  * @space is not modified.
  *
- * Return: a plan, or ERR_PTR(-EINVAL) if @want is empty, reversed, not
- * inside the region, or its start or length is not a multiple of @align;
- * ERR_PTR(-EBUSY) if any part of @want is already allocated;
- * ERR_PTR(-ENOMEM).
+ * Return: a plan, or ERR_PTR(-EINVAL) if @want is reversed or its start
+ * or length is not a multiple of @align; ERR_PTR(-ERANGE) if @want is not
+ * inside the region; ERR_PTR(-EBUSY) if any part of @want is already
+ * allocated; ERR_PTR(-ENOMEM).
  */
 struct dax_space_plan *dax_space_plan_claim(const struct dax_space *space,
 					    const void *owner,
@@ -374,9 +365,10 @@ struct dax_space_plan *dax_space_plan_claim(const struct dax_space *space,
 	struct dax_space_plan *plan;
 	unsigned int i;
 
-	if (!dax_align_ok(align) || want->start > want->end ||
-	    want->start < space->span.start || want->end > space->span.end)
+	if (!dax_align_ok(align) || want->start > want->end)
 		return ERR_PTR(-EINVAL);
+	if (want->start < space->span.start || want->end > space->span.end)
+		return ERR_PTR(-ERANGE);
 	if (!IS_ALIGNED(want->start, align) ||
 	    !IS_ALIGNED(range_len(want), align))
 		return ERR_PTR(-EINVAL);
