@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Data shared by the device-dax core (super.c, bus.c) and the device-dax
+ * drivers (device.c, kmem.c). See the DOC: comment in bus.c.
+ */
+#ifndef __DAX_PRIVATE_H__
+#define __DAX_PRIVATE_H__
+
+#include <linux/device.h>
+#include <linux/cdev.h>
+#include <linux/idr.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/range.h>
+#include <linux/spinlock.h>
+#include "region-alloc.h"
+
+/* between super.c and bus.c */
+struct dax_device;
+struct dax_device *inode_dax(struct inode *inode);
+struct inode *dax_inode(struct dax_device *dax_dev);
+int dax_bus_init(void);
+void dax_bus_exit(void);
+
+/**
+ * struct dax_region - a physical address span that dax devices are cut from
+ * @id: region number, the X in daxX.Y
+ * @target_node: NUMA node the memory joins when it is onlined
+ * @align: default alignment of new devices
+ * @res: the span; flags carry IORESOURCE_DAX_STATIC / IORESOURCE_DAX_KMEM
+ * @parent: provider device; the "dax_region" sysfs group lives on it
+ * @ref: held by the provider's registration and by every dev_dax
+ * @dev_ids: allocator of the Y in daxX.Y for dynamic regions
+ * @lock: protects everything below, and the ranges, alignment and state
+ *	of every dev_dax of the region
+ * @seed: oldest device made by the "create" attribute that has not been
+ *	bound to a driver yet, or NULL
+ * @youngest: device most recently made by the "create" attribute, or NULL
+ * @space: allocation state of @res (see region-alloc.h)
+ * @devices: every dev_dax of the region that has not been torn down
+ * @dead: the provider is going away; no more changes
+ */
+struct dax_region {
+	int id;
+	int target_node;
+	unsigned int align;
+	struct resource res;
+	struct device *parent;
+	struct kref ref;
+	struct ida dev_ids;
+	/* region state and the layout of its devices, see bus.c */
+	struct mutex lock;
+	struct dev_dax *seed;
+	struct dev_dax *youngest;
+	struct dax_space space;
+	struct list_head devices;
+	bool dead;
+};
+
+/**
+ * struct dax_mapping - the mappingN child of a dev_dax, one per range
+ * @dev: device core; named "mapping%u" after the range's index
+ * @lock: protects @range, the only thing that changes after creation
+ * @pgoff: page offset of the range in the device
+ * @range: copy of the range, shown by the start and end attributes
+ */
+struct dax_mapping {
+	struct device dev;
+	/* guards @range against a concurrent resize */
+	spinlock_t lock;
+	unsigned long pgoff;
+	struct range range;
+};
+
+/**
+ * enum dev_dax_state - where a dev_dax is in its life
+ * @DEV_DAX_NEW: being created; may already be registered and bound
+ * @DEV_DAX_LIVE: fully created; sysfs may reconfigure it
+ * @DEV_DAX_DYING: deletion has begun
+ */
+enum dev_dax_state {
+	DEV_DAX_NEW,
+	DEV_DAX_LIVE,
+	DEV_DAX_DYING,
+};
+
+/**
+ * struct dev_dax - one device-dax instance (daxX.Y) cut from a dax_region
+ * @region: the region the ranges come from
+ * @dax_dev: core dax state, alive only while a driver is bound
+ * @align: mapping granule of the device
+ * @target_node: NUMA node for memory hotplug by kmem
+ * @dyn_id: @id came from the region's ida
+ * @id: the Y in daxX.Y, -1 once the device is deleted
+ * @dev: device core
+ * @pgmap: page map; preset for static regions, owned by the driver else
+ * @memmap_on_memory: let kmem place the memmap on the hot-added memory
+ * @nr_range: number of entries in @ranges
+ * @ranges: physical ranges of the device in page offset order;
+ *	ranges[0].pgoff is 0 and each following range starts at the page
+ *	offset where the previous one ends
+ * @node: entry in dax_region.devices
+ * @state: life cycle state, see enum dev_dax_state
+ *
+ * @ranges, @nr_range, @align and @state change only with the region's
+ * lock held, and @ranges only while no driver is bound.
+ */
+struct dev_dax {
+	struct dax_region *region;
+	struct dax_device *dax_dev;
+	unsigned int align;
+	int target_node;
+	bool dyn_id;
+	int id;
+	struct device dev;
+	struct dev_pagemap *pgmap;
+	bool memmap_on_memory;
+	int nr_range;
+	struct dev_dax_range {
+		unsigned long pgoff;
+		struct range range;
+		struct dax_mapping *mapping;
+	} *ranges;
+	struct list_head node;
+	enum dev_dax_state state;
+};
+
+/* kept out of include/linux/dax.h on purpose: only drivers/dax uses it */
+void run_dax(struct dax_device *dax_dev);
+
+static inline struct dev_dax *to_dev_dax(struct device *dev)
+{
+	return container_of(dev, struct dev_dax, dev);
+}
+
+static inline struct dax_mapping *to_dax_mapping(struct device *dev)
+{
+	return container_of(dev, struct dax_mapping, dev);
+}
+
+phys_addr_t dax_pgoff_to_phys(struct dev_dax *dev_dax, pgoff_t pgoff,
+			      unsigned long size);
+
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+static inline bool dax_align_valid(unsigned long align)
+{
+	if (align == PAGE_SIZE)
+		return true;
+	if (align == PMD_SIZE)
+		return has_transparent_hugepage();
+	if (align == PUD_SIZE)
+		return IS_ENABLED(CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD);
+	return false;
+}
+#else
+static inline bool dax_align_valid(unsigned long align)
+{
+	return align == PAGE_SIZE;
+}
+#endif /* CONFIG_TRANSPARENT_HUGEPAGE */
+#endif /* __DAX_PRIVATE_H__ */

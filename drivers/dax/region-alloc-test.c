@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the device-dax region range allocator.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+#include <linux/sizes.h>
+#include <linux/string.h>
+#include "region-alloc.h"
+
+/* region base, 4G: aligned for every granule used here */
+#define BASE	0x100000000ULL
+#define MANY	2048
+
+/* a device as the bus core would hold it: ranges in page offset order */
+struct tdev {
+	struct range *r;
+	unsigned int nr;
+};
+
+static struct tdev *tdev_new(struct kunit *test)
+{
+	struct tdev *d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	d->r = kunit_kcalloc(test, 2 * MANY, sizeof(*d->r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, d->r);
+	return d;
+}
+
+static void space_fini(void *space)
+{
+	dax_space_fini(space);
+}
+
+static struct dax_space *space_new(struct kunit *test, u64 size)
+{
+	struct dax_space *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_EQ(test, dax_space_init(s, BASE, BASE + size - 1), 0);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, space_fini, s), 0);
+	return s;
+}
+
+/* extents sorted, disjoint, inside the span, and @used adds up */
+static void check_space(struct kunit *test, const struct dax_space *s)
+{
+	bool ok = true;
+	u64 used = 0;
+	unsigned int i;
+
+	for (i = 0; i < s->nr_ext; i++) {
+		const struct range *r = &s->ext[i].range;
+
+		ok &= r->start <= r->end;
+		ok &= r->start >= s->span.start && r->end <= s->span.end;
+		ok &= !i || r->start > s->ext[i - 1].range.end;
+		used += range_len(r);
+	}
+	KUNIT_EXPECT_TRUE_MSG(test, ok, "extents unsorted or overlapping");
+	KUNIT_EXPECT_EQ(test, used, s->used);
+}
+
+static void tdev_apply(struct kunit *test, struct dax_space *s,
+		       struct tdev *d, struct dax_space_plan *plan)
+{
+	KUNIT_ASSERT_LE(test, plan->nr_ranges, 2 * MANY);
+	KUNIT_EXPECT_LE(test, plan->nr_kept, d->nr);
+	dax_space_commit(s, plan);
+	memcpy(d->r, plan->ranges, plan->nr_ranges * sizeof(*d->r));
+	d->nr = plan->nr_ranges;
+	dax_space_plan_free(plan);
+	check_space(test, s);
+}
+
+static int tdev_resize(struct kunit *test, struct dax_space *s,
+		       struct tdev *d, u64 size, u64 align)
+{
+	struct dax_space_plan *plan;
+
+	plan = dax_space_plan_resize(s, d, d->r, d->nr, size, align);
+	if (IS_ERR(plan))
+		return PTR_ERR(plan);
+	tdev_apply(test, s, d, plan);
+	return 0;
+}
+
+static int tdev_claim(struct kunit *test, struct dax_space *s,
+		      struct tdev *d, u64 start, u64 end, u64 align)
+{
+	struct range want = { .start = start, .end = end };
+	struct dax_space_plan *plan;
+
+	plan = dax_space_plan_claim(s, d, d->r, d->nr, &want, align);
+	if (IS_ERR(plan))
+		return PTR_ERR(plan);
+	tdev_apply(test, s, d, plan);
+	return 0;
+}
+
+static void expect_range(struct kunit *test, const struct tdev *d,
+			 unsigned int i, u64 start, u64 len)
+{
+	KUNIT_ASSERT_LT(test, i, d->nr);
+	KUNIT_EXPECT_EQ(test, d->r[i].start, start);
+	KUNIT_EXPECT_EQ(test, d->r[i].end, start + len - 1);
+}
+
+/* snapshot of a space, to prove that a failed request changed nothing */
+struct snap {
+	struct dax_extent ext[8];
+	unsigned int nr;
+	u64 used;
+};
+
+static void snap_take(const struct dax_space *s, struct snap *sn)
+{
+	sn->nr = min(s->nr_ext, 8U);
+	memcpy(sn->ext, s->ext, sn->nr * sizeof(*sn->ext));
+	sn->used = s->used;
+}
+
+static void snap_expect_same(struct kunit *test, const struct dax_space *s,
+			     const struct snap *sn)
+{
+	KUNIT_ASSERT_EQ(test, s->nr_ext, sn->nr);
+	KUNIT_EXPECT_EQ(test, s->used, sn->used);
+	KUNIT_EXPECT_MEMEQ(test, s->ext, sn->ext, sn->nr * sizeof(*sn->ext));
+}
+
+static void alloc_test_init(struct kunit *test)
+{
+	struct dax_space s;
+
+	KUNIT_EXPECT_EQ(test, dax_space_init(&s, 2, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dax_space_init(&s, 0, U64_MAX), -EINVAL);
+	KUNIT_ASSERT_EQ(test, dax_space_init(&s, 0, SZ_8M - 1), 0);
+	KUNIT_EXPECT_EQ(test, dax_space_avail(&s), SZ_8M);
+	KUNIT_EXPECT_EQ(test, s.nr_ext, 0);
+	dax_space_fini(&s);
+}
+
+static void alloc_test_first_alloc_at_start(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_16M);
+	struct tdev *a = tdev_new(test);
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_4M, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, a->nr, 1);
+	expect_range(test, a, 0, BASE, SZ_4M);
+	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_16M - SZ_4M);
+}
+
+static void alloc_test_grow_in_place(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_16M);
+	struct tdev *a = tdev_new(test);
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_8M, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, a->nr, 1);
+	expect_range(test, a, 0, BASE, SZ_8M);
+	KUNIT_EXPECT_EQ(test, s->nr_ext, 1);
+}
+
+/* a lower hole is taken before the space after the last range */
+static void alloc_test_lower_hole_before_in_place(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_32M);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+	struct tdev *c = tdev_new(test), *d = tdev_new(test);
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, c, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, d, SZ_2M, SZ_2M), 0);
+	/* a=[0,2M) b=[2M,4M) c=[4M,6M) d=[6M,8M); free b and d */
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, 0, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, d, 0, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, b->nr, 0);
+
+	/*
+	 * c: b's hole comes first and becomes a new range, so c's old
+	 * range is no longer last and the space after it is a new range too
+	 */
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, c, SZ_8M, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, c->nr, 3);
+	expect_range(test, c, 0, BASE + SZ_4M, SZ_2M);
+	expect_range(test, c, 1, BASE + SZ_2M, SZ_2M);
+	expect_range(test, c, 2, BASE + SZ_4M + SZ_2M, SZ_4M);
+	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_32M - SZ_8M - SZ_2M);
+}
+
+/* in place first when the lowest hole follows the last range, then on */
+static void alloc_test_in_place_then_next_hole(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_32M);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+	struct tdev *x = tdev_new(test);
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, x, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, 0, SZ_2M), 0);
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_8M, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, a->nr, 2);
+	expect_range(test, a, 0, BASE, SZ_4M);
+	expect_range(test, a, 1, BASE + SZ_4M + SZ_2M, SZ_4M);
+	KUNIT_EXPECT_EQ(test, s->nr_ext, 3);
+}
+
+static void alloc_test_first_fit_order(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_16M);
+	struct tdev *a = tdev_new(test), *d = tdev_new(test);
+
+	/* a owns [0,2M) [4M,6M) [8M,10M): holes at 2M, 6M and 10M.. */
+	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, a, BASE, BASE + SZ_2M - 1,
+					 SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, a, BASE + SZ_4M,
+					 BASE + SZ_4M + SZ_2M - 1, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, a, BASE + SZ_8M,
+					 BASE + SZ_8M + SZ_2M - 1, SZ_2M), 0);
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, d, SZ_8M, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, d->nr, 3);
+	expect_range(test, d, 0, BASE + SZ_2M, SZ_2M);
+	expect_range(test, d, 1, BASE + SZ_4M + SZ_2M, SZ_2M);
+	expect_range(test, d, 2, BASE + SZ_8M + SZ_2M, SZ_4M);
+}
+
+/* a hole that is big enough but not aligned for the device is not used */
+static void alloc_test_alignment_skips_holes(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, 4ULL * SZ_1G);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+	struct tdev *c = tdev_new(test);
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, SZ_1G, SZ_1G), 0);
+	expect_range(test, b, 0, BASE + SZ_1G, SZ_1G);
+
+	/* c (2M) fills the low hole; then b grows in place */
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, c, SZ_2M, SZ_2M), 0);
+	expect_range(test, c, 0, BASE + SZ_2M, SZ_2M);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, 2ULL * SZ_1G, SZ_1G), 0);
+	KUNIT_EXPECT_EQ(test, b->nr, 1);
+	expect_range(test, b, 0, BASE + SZ_1G, 2ULL * SZ_1G);
+
+	/* 1G - 4M is free below b but holds no aligned 1G block */
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, 3ULL * SZ_1G, SZ_1G), 0);
+	KUNIT_EXPECT_EQ(test, b->nr, 1);
+	KUNIT_EXPECT_EQ(test, tdev_resize(test, s, b, 4ULL * SZ_1G, SZ_1G),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_1G - SZ_4M);
+}
+
+static void alloc_test_enospc_changes_nothing(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_8M);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+	struct tdev *c = tdev_new(test);
+	struct snap sn;
+
+	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, a, BASE, BASE + SZ_2M - 1,
+					 SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, c, BASE + SZ_4M,
+					 BASE + SZ_4M + SZ_2M - 1, SZ_2M), 0);
+	snap_take(s, &sn);
+
+	/* more than is free */
+	KUNIT_EXPECT_EQ(test, tdev_resize(test, s, b, SZ_8M, SZ_2M), -ENOSPC);
+	snap_expect_same(test, s, &sn);
+	/* exactly what is free, but not as one aligned 4M block */
+	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_4M);
+	KUNIT_EXPECT_EQ(test, tdev_resize(test, s, b, SZ_4M, SZ_4M), -ENOSPC);
+	snap_expect_same(test, s, &sn);
+	/* growing a device with ranges: still all or nothing */
+	KUNIT_EXPECT_EQ(test, tdev_resize(test, s, a, SZ_8M, SZ_2M), -ENOSPC);
+	snap_expect_same(test, s, &sn);
+	KUNIT_EXPECT_EQ(test, a->nr, 1);
+	KUNIT_EXPECT_EQ(test, b->nr, 0);
+}
+
+/* the in-place step would succeed, the first fit step cannot: no change */
+static void alloc_test_partial_grow_fails_whole(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_16M);
+	struct tdev *a = tdev_new(test), *x = tdev_new(test);
+	struct tdev *y = tdev_new(test);
+	struct snap sn;
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_4M, SZ_4M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, x, BASE + SZ_8M,
+					 BASE + SZ_8M + SZ_2M - 1, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, y, BASE + 14 * SZ_1M,
+					 BASE + SZ_16M - 1, SZ_2M), 0);
+	snap_take(s, &sn);
+
+	/* 8M free: [4M,8M) right after a, and [10M,14M) with no aligned 4M */
+	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_8M);
+	KUNIT_EXPECT_EQ(test, tdev_resize(test, s, a, SZ_4M + SZ_8M, SZ_4M),
+			-ENOSPC);
+	snap_expect_same(test, s, &sn);
+	KUNIT_EXPECT_EQ(test, a->nr, 1);
+	expect_range(test, a, 0, BASE, SZ_4M);
+
+	/* what does fit is still granted */
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_8M, SZ_4M), 0);
+	expect_range(test, a, 0, BASE, SZ_8M);
+}
+
+static void alloc_test_shrink_from_tail(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_32M);
+	struct tdev *a = tdev_new(test), *x = tdev_new(test);
+	struct dax_space_plan *plan;
+
+	/* a = [0,4M) [10M,12M) [20M,22M) in page offset order */
+	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, a, BASE, BASE + SZ_4M - 1,
+					 SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, a, BASE + 10 * SZ_1M,
+					 BASE + 12 * SZ_1M - 1, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, a, BASE + 20 * SZ_1M,
+					 BASE + 22 * SZ_1M - 1, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, x, BASE + 30 * SZ_1M,
+					 BASE + 32 * SZ_1M - 1, SZ_2M), 0);
+
+	plan = dax_space_plan_resize(s, a, a->r, a->nr, SZ_4M + SZ_2M, SZ_2M);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	KUNIT_EXPECT_EQ(test, plan->nr_kept, 2);
+	tdev_apply(test, s, a, plan);
+	KUNIT_EXPECT_EQ(test, a->nr, 2);
+	expect_range(test, a, 1, BASE + 10 * SZ_1M, SZ_2M);
+
+	plan = dax_space_plan_resize(s, a, a->r, a->nr, SZ_2M, SZ_2M);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	KUNIT_EXPECT_EQ(test, plan->nr_kept, 1);
+	tdev_apply(test, s, a, plan);
+	KUNIT_EXPECT_EQ(test, a->nr, 1);
+	expect_range(test, a, 0, BASE, SZ_2M);
+	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_32M - SZ_4M);
+
+	/* x was never touched */
+	KUNIT_EXPECT_EQ(test, x->nr, 1);
+	KUNIT_EXPECT_EQ(test, s->nr_ext, 2);
+}
+
+static void alloc_test_claim_rejects(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_16M);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+	u64 top = BASE + SZ_16M - 1;
+	struct snap sn;
+
+	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, a, BASE + SZ_4M,
+					 BASE + SZ_8M - 1, SZ_2M), 0);
+	snap_take(s, &sn);
+
+	/* reversed and empty ("1-0") */
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, b, BASE + SZ_2M, BASE, SZ_2M),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, b, 1, 0, SZ_2M), -EINVAL);
+	/* length or start not a multiple of the granule */
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, b, BASE, BASE + SZ_1M - 1,
+					 SZ_2M), -EINVAL);
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, b, BASE + SZ_1M,
+					 BASE + SZ_1M + SZ_2M - 1, SZ_2M),
+			-EINVAL);
+	/* outside the region, including the very top of the address space */
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, b, BASE - SZ_2M, BASE - 1,
+					 SZ_2M), -ERANGE);
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, b, top + 1,
+					 top + SZ_2M, SZ_2M), -ERANGE);
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, b, top - SZ_2M + 1,
+					 U64_MAX, SZ_2M), -ERANGE);
+	/* overlapping an allocation, at either edge or inside it */
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, b, BASE + SZ_2M,
+					 BASE + SZ_4M + SZ_2M - 1, SZ_2M),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, b, BASE + SZ_4M + SZ_2M,
+					 BASE + SZ_8M + SZ_2M - 1, SZ_2M),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, b, BASE + SZ_4M,
+					 BASE + SZ_4M + SZ_2M - 1, SZ_2M),
+			-EBUSY);
+	/* the same device cannot claim its own space twice either */
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, a, BASE + SZ_4M,
+					 BASE + SZ_8M - 1, SZ_2M), -EBUSY);
+	snap_expect_same(test, s, &sn);
+	KUNIT_EXPECT_EQ(test, b->nr, 0);
+
+	/* adjacent on both sides is fine, and appends at the end */
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, a, BASE + SZ_8M,
+					 BASE + SZ_8M + SZ_2M - 1, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, a, BASE + SZ_2M,
+					 BASE + SZ_4M - 1, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, a->nr, 3);
+	expect_range(test, a, 2, BASE + SZ_2M, SZ_2M);
+}
+
+static void alloc_test_bad_arguments(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_16M);
+	struct tdev *a = tdev_new(test);
+
+	KUNIT_EXPECT_EQ(test, tdev_resize(test, s, a, SZ_2M, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, tdev_resize(test, s, a, SZ_2M, 3 * SZ_1M),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, tdev_resize(test, s, a, SZ_1M, SZ_2M), -EINVAL);
+	KUNIT_EXPECT_EQ(test, tdev_resize(test, s, a, U64_MAX - SZ_2M + 1,
+					  SZ_2M), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, s->nr_ext, 0);
+
+	/* ranges that the region does not know about are refused */
+	a->r[0] = (struct range) { .start = BASE, .end = BASE + SZ_2M - 1 };
+	a->nr = 1;
+	KUNIT_EXPECT_EQ(test, tdev_resize(test, s, a, SZ_4M, SZ_2M), -EINVAL);
+	KUNIT_EXPECT_EQ(test, tdev_resize(test, s, a, 0, SZ_2M), -EINVAL);
+	KUNIT_EXPECT_EQ(test, s->nr_ext, 0);
+}
+
+static void alloc_test_release_owner(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_16M);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_8M, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, a->nr, 2);
+
+	dax_space_release_owner(s, a);
+	check_space(test, s);
+	KUNIT_EXPECT_EQ(test, s->nr_ext, 1);
+	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_16M - SZ_2M);
+	KUNIT_EXPECT_PTR_EQ(test, s->ext[0].owner, (const void *)b);
+}
+
+/* thousands of ranges per device, built by claims and by one grow */
+static void alloc_test_many_ranges(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, (u64)MANY * 2 * SZ_2M);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+	unsigned int i;
+
+	for (i = 0; i < MANY; i++) {
+		u64 start = BASE + (u64)(MANY - 1 - i) * 2 * SZ_2M;
+
+		KUNIT_ASSERT_EQ(test, tdev_claim(test, s, a, start,
+						 start + SZ_2M - 1, SZ_2M), 0);
+	}
+	KUNIT_EXPECT_EQ(test, a->nr, MANY);
+	KUNIT_EXPECT_EQ(test, a->r[0].start,
+			BASE + (u64)(MANY - 1) * 2 * SZ_2M);
+
+	/* every other 2M is free: one grow takes them all, lowest first */
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, (u64)MANY * SZ_2M, SZ_2M),
+			0);
+	KUNIT_EXPECT_EQ(test, b->nr, MANY);
+	for (i = 0; i < MANY; i++)
+		KUNIT_EXPECT_EQ(test, b->r[i].start,
+				BASE + (u64)i * 2 * SZ_2M + SZ_2M);
+	KUNIT_EXPECT_EQ(test, dax_space_avail(s), 0);
+
+	/* shrink a by half: its last MANY / 2 ranges (lowest addresses) go */
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, (u64)MANY / 2 * SZ_2M,
+					  SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, a->nr, MANY / 2);
+	KUNIT_EXPECT_EQ(test, a->r[MANY / 2 - 1].start,
+			BASE + (u64)(MANY / 2) * 2 * SZ_2M);
+	KUNIT_EXPECT_EQ(test, dax_space_avail(s), (u64)MANY / 2 * SZ_2M);
+}
+
+static struct kunit_case dax_region_alloc_cases[] = {
+	KUNIT_CASE(alloc_test_init),
+	KUNIT_CASE(alloc_test_first_alloc_at_start),
+	KUNIT_CASE(alloc_test_grow_in_place),
+	KUNIT_CASE(alloc_test_lower_hole_before_in_place),
+	KUNIT_CASE(alloc_test_in_place_then_next_hole),
+	KUNIT_CASE(alloc_test_first_fit_order),
+	KUNIT_CASE(alloc_test_alignment_skips_holes),
+	KUNIT_CASE(alloc_test_enospc_changes_nothing),
+	KUNIT_CASE(alloc_test_partial_grow_fails_whole),
+	KUNIT_CASE(alloc_test_shrink_from_tail),
+	KUNIT_CASE(alloc_test_claim_rejects),
+	KUNIT_CASE(alloc_test_bad_arguments),
+	KUNIT_CASE(alloc_test_release_owner),
+	KUNIT_CASE(alloc_test_many_ranges),
+	{}
+};
+
+static struct kunit_suite dax_region_alloc_suite = {
+	.name = "dax-region-alloc",
+	.test_cases = dax_region_alloc_cases,
+};
+
+kunit_test_suite(dax_region_alloc_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the device-dax region allocator");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

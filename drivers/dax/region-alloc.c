@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Range allocator for device-dax regions.
+ *
+ * A region is a span of physical address space. Every device carved out
+ * of it owns a list of ranges in page offset order; the region records
+ * each of those ranges as an extent, sorted by address.
+ *
+ * Allocation order when a device grows by N bytes with granule G (G is
+ * the device's alignment, a power of two; N is a multiple of G): first fit
+ * in address order. The free holes of the region are visited from the
+ * lowest address up, and each contributes its G-aligned part (so a hole
+ * smaller than G, or holding no G-aligned block, is skipped) until N is
+ * covered. A contribution normally becomes a new range appended after the
+ * device's last page offset. The exception is growing in place: when the
+ * contribution starts right where the device's last range (the one with
+ * the highest page offset) ends, and no range has been appended yet by
+ * this request, that last range is extended instead. So a device whose
+ * last range is followed by free space grows in place unless a lower hole
+ * exists, which is the order the stock kernel has always used.
+ *
+ * If the holes cannot supply all of N the request fails with -ENOSPC and
+ * nothing is changed.
+ *
+ * Shrinking removes bytes from the highest page offsets: whole ranges are
+ * dropped from the end, then the new last range is trimmed. Ranges that
+ * remain keep their start and therefore their page offset.
+ *
+ * Requests are two-phase. A plan is computed into freshly allocated copies
+ * of the region's extent list and of the device's range list, without
+ * touching the region; dax_space_commit() then swaps the copy in and
+ * cannot fail. A caller that hits an error between the two simply frees
+ * the plan.
+ */
+#include <linux/errno.h>
+#include <linux/export.h>
+#include <linux/math.h>
+#include <linux/minmax.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <kunit/visibility.h>
+#include "region-alloc.h"
+
+/* extent marker used while compacting; no real extent has start > end */
+static const struct range dax_gone = { .start = 1, .end = 0 };
+
+static bool dax_align_ok(u64 align)
+{
+	return align && !(align & (align - 1));
+}
+
+static u64 dax_ranges_len(const struct range *r, unsigned int nr)
+{
+	u64 total = 0;
+
+	while (nr--)
+		total += range_len(r++);
+	return total;
+}
+
+/* index of the first extent that starts at or above @addr */
+static unsigned int dax_ext_lower_bound(const struct dax_space *space, u64 addr)
+{
+	unsigned int lo = 0, hi = space->nr_ext;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (space->ext[mid].range.start < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* index of the extent recording @r for @owner, or -ENOENT */
+static int dax_ext_find(const struct dax_space *space, const void *owner,
+			const struct range *r)
+{
+	unsigned int i = dax_ext_lower_bound(space, r->start);
+	const struct dax_extent *e = &space->ext[i];
+
+	if (i == space->nr_ext || e->owner != owner ||
+	    e->range.start != r->start || e->range.end != r->end)
+		return -ENOENT;
+	return i;
+}
+
+/* the free gap in front of extent @i (or after the last one) as [lo, hi) */
+static void dax_hole(const struct dax_space *space, unsigned int i,
+		     u64 *lo, u64 *hi)
+{
+	*lo = i ? space->ext[i - 1].range.end + 1 : space->span.start;
+	*hi = i < space->nr_ext ? space->ext[i].range.start :
+				  space->span.end + 1;
+}
+
+/* the @align-aligned interior of hole @i: returns its length, sets *start */
+static u64 dax_hole_usable(const struct dax_space *space, unsigned int i,
+			   u64 align, u64 *start)
+{
+	u64 lo, hi, first, last;
+
+	dax_hole(space, i, &lo, &hi);
+	first = round_up(lo, align);
+	last = round_down(hi, align);
+	if (first < lo || last <= first)
+		return 0;
+	*start = first;
+	return last - first;
+}
+
+static struct dax_space_plan *dax_plan_alloc(unsigned int nr_ext,
+					     unsigned int nr_ranges)
+{
+	struct dax_space_plan *plan;
+
+	plan = kzalloc(sizeof(*plan), GFP_KERNEL);
+	if (!plan)
+		return NULL;
+	plan->ext = kvmalloc_array(max(nr_ext, 1U), sizeof(*plan->ext),
+				   GFP_KERNEL);
+	plan->ranges = kvmalloc_array(max(nr_ranges, 1U),
+				      sizeof(*plan->ranges), GFP_KERNEL);
+	if (!plan->ext || !plan->ranges) {
+		dax_space_plan_free(plan);
+		return NULL;
+	}
+	return plan;
+}
+
+static void dax_plan_copy_ranges(struct dax_space_plan *plan,
+				 const struct range *cur, unsigned int nr)
+{
+	if (nr)
+		memcpy(plan->ranges, cur, nr * sizeof(*cur));
+	plan->nr_ranges = nr;
+	plan->nr_kept = nr;
+}
+
+static struct dax_space_plan *dax_plan_grow(const struct dax_space *space,
+					    const void *owner,
+					    const struct range *cur,
+					    unsigned int nr_cur, u64 need,
+					    u64 align)
+{
+	unsigned int i, n, nr_new = 0, after = UINT_MAX;
+	u64 left, len, start = 0, tail_end = 0;
+	struct dax_space_plan *plan;
+
+	/* hole @after starts where the device's last range ends */
+	if (nr_cur) {
+		int idx = dax_ext_find(space, owner, &cur[nr_cur - 1]);
+
+		if (idx < 0)
+			return ERR_PTR(-EINVAL);
+		after = idx + 1;
+		tail_end = cur[nr_cur - 1].end;
+	}
+
+	/* first pass: is there room, and how many ranges get appended */
+	left = need;
+	for (i = 0; i <= space->nr_ext && left; i++) {
+		len = dax_hole_usable(space, i, align, &start);
+		if (!len)
+			continue;
+		if (nr_new || i != after || start != tail_end + 1)
+			nr_new++;
+		left -= min(left, len);
+	}
+	if (left)
+		return ERR_PTR(-ENOSPC);
+
+	plan = dax_plan_alloc(space->nr_ext + nr_new, nr_cur + nr_new);
+	if (!plan)
+		return ERR_PTR(-ENOMEM);
+	dax_plan_copy_ranges(plan, cur, nr_cur);
+
+	/* second pass: merge, in address order, hole @i then extent @i */
+	left = need;
+	for (i = 0, n = 0; i <= space->nr_ext; i++) {
+		len = left ? dax_hole_usable(space, i, align, &start) : 0;
+		len = min(left, len);
+		left -= len;
+		if (len && plan->nr_ranges == nr_cur && i == after &&
+		    start == tail_end + 1) {
+			/* extent @i - 1 is the last range, copied just before */
+			plan->ext[n - 1].range.end += len;
+			plan->ranges[nr_cur - 1].end += len;
+		} else if (len) {
+			struct range piece = {
+				.start = start,
+				.end = start + len - 1,
+			};
+
+			plan->ext[n].range = piece;
+			plan->ext[n++].owner = owner;
+			plan->ranges[plan->nr_ranges++] = piece;
+		}
+		if (i < space->nr_ext)
+			plan->ext[n++] = space->ext[i];
+	}
+	plan->nr_ext = n;
+	plan->used = space->used + need;
+	return plan;
+}
+
+static void dax_ext_compact(struct dax_extent *ext, unsigned int *nr)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < *nr; i++)
+		if (ext[i].range.start <= ext[i].range.end)
+			ext[n++] = ext[i];
+	*nr = n;
+}
+
+static struct dax_space_plan *dax_plan_shrink(const struct dax_space *space,
+					      const void *owner,
+					      const struct range *cur,
+					      unsigned int nr_cur, u64 cut)
+{
+	struct dax_space_plan *plan;
+	unsigned int keep = nr_cur, i;
+	u64 trim = cut;
+	int idx;
+
+	while (keep && trim && trim >= range_len(&cur[keep - 1]))
+		trim -= range_len(&cur[--keep]);
+
+	plan = dax_plan_alloc(space->nr_ext, keep);
+	if (!plan)
+		return ERR_PTR(-ENOMEM);
+	if (space->nr_ext)
+		memcpy(plan->ext, space->ext,
+		       space->nr_ext * sizeof(*space->ext));
+	plan->nr_ext = space->nr_ext;
+	dax_plan_copy_ranges(plan, cur, keep);
+
+	for (i = keep; i < nr_cur; i++) {
+		idx = dax_ext_find(space, owner, &cur[i]);
+		if (idx < 0)
+			goto inconsistent;
+		plan->ext[idx].range = dax_gone;
+	}
+	if (trim) {
+		idx = dax_ext_find(space, owner, &cur[keep - 1]);
+		if (idx < 0)
+			goto inconsistent;
+		plan->ext[idx].range.end -= trim;
+		plan->ranges[keep - 1].end -= trim;
+	}
+	dax_ext_compact(plan->ext, &plan->nr_ext);
+	plan->used = space->used - cut;
+	return plan;
+
+inconsistent:
+	dax_space_plan_free(plan);
+	return ERR_PTR(-EINVAL);
+}
+
+/**
+ * dax_space_init - start tracking an empty region
+ * @space: the tracking structure to set up
+ * @start: first byte of the region
+ * @end: last byte of the region
+ *
+ * Return: 0, or -EINVAL if @start > @end or @end is U64_MAX.
+ */
+int dax_space_init(struct dax_space *space, u64 start, u64 end)
+{
+	if (start > end || end == U64_MAX)
+		return -EINVAL;
+	*space = (struct dax_space) {
+		.span = { .start = start, .end = end },
+	};
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_init);
+
+/**
+ * dax_space_fini - forget every allocation and free the bookkeeping
+ * @space: region state set up by dax_space_init()
+ */
+void dax_space_fini(struct dax_space *space)
+{
+	kvfree(space->ext);
+	space->ext = NULL;
+	space->nr_ext = 0;
+	space->used = 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_fini);
+
+/**
+ * dax_space_avail - bytes of the region not allocated to any device
+ * @space: region state
+ *
+ * Return: the unallocated byte count, regardless of alignment.
+ */
+u64 dax_space_avail(const struct dax_space *space)
+{
+	return range_len(&space->span) - space->used;
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_avail);
+
+/**
+ * dax_space_plan_resize - plan growing or shrinking a device
+ * @space: region state
+ * @owner: tag of the device, as passed when its ranges were allocated
+ * @cur: the device's current ranges in page offset order
+ * @nr_cur: number of entries in @cur
+ * @size: requested total size of the device
+ * @align: allocation granule, a power of two
+ *
+ * Computes the layout described in the comment at the top of this file.
+ * @space is not modified.
+ *
+ * Return: a plan to pass to dax_space_commit() and dax_space_plan_free(),
+ * or ERR_PTR(-EINVAL) if @align or @size is invalid or @cur does not match
+ * the region's records, ERR_PTR(-ENOSPC) if the region cannot supply the
+ * growth, ERR_PTR(-ENOMEM).
+ */
+struct dax_space_plan *dax_space_plan_resize(const struct dax_space *space,
+					     const void *owner,
+					     const struct range *cur,
+					     unsigned int nr_cur, u64 size,
+					     u64 align)
+{
+	u64 have = dax_ranges_len(cur, nr_cur);
+
+	if (!dax_align_ok(align) || !IS_ALIGNED(size, align))
+		return ERR_PTR(-EINVAL);
+	if (size <= have)
+		return dax_plan_shrink(space, owner, cur, nr_cur, have - size);
+	if (size - have > dax_space_avail(space))
+		return ERR_PTR(-ENOSPC);
+	return dax_plan_grow(space, owner, cur, nr_cur, size - have, align);
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_resize);
+
+/**
+ * dax_space_plan_claim - plan appending one exact range to a device
+ * @space: region state
+ * @owner: tag of the device
+ * @cur: the device's current ranges in page offset order
+ * @nr_cur: number of entries in @cur
+ * @want: the physical range to allocate, end inclusive
+ * @align: allocation granule, a power of two
+ *
+ * @space is not modified.
+ *
+ * Return: a plan, or ERR_PTR(-EINVAL) if @want is reversed or its start
+ * or length is not a multiple of @align; ERR_PTR(-ERANGE) if @want is not
+ * inside the region; ERR_PTR(-EBUSY) if any part of @want is already
+ * allocated; ERR_PTR(-ENOMEM).
+ */
+struct dax_space_plan *dax_space_plan_claim(const struct dax_space *space,
+					    const void *owner,
+					    const struct range *cur,
+					    unsigned int nr_cur,
+					    const struct range *want,
+					    u64 align)
+{
+	struct dax_space_plan *plan;
+	unsigned int i;
+
+	if (!dax_align_ok(align) || want->start > want->end)
+		return ERR_PTR(-EINVAL);
+	if (want->start < space->span.start || want->end > space->span.end)
+		return ERR_PTR(-ERANGE);
+	if (!IS_ALIGNED(want->start, align) ||
+	    !IS_ALIGNED(range_len(want), align))
+		return ERR_PTR(-EINVAL);
+
+	i = dax_ext_lower_bound(space, want->start);
+	if ((i > 0 && space->ext[i - 1].range.end >= want->start) ||
+	    (i < space->nr_ext && space->ext[i].range.start <= want->end))
+		return ERR_PTR(-EBUSY);
+
+	plan = dax_plan_alloc(space->nr_ext + 1, nr_cur + 1);
+	if (!plan)
+		return ERR_PTR(-ENOMEM);
+	if (i)
+		memcpy(plan->ext, space->ext, i * sizeof(*space->ext));
+	plan->ext[i].range = *want;
+	plan->ext[i].owner = owner;
+	if (space->nr_ext > i)
+		memcpy(&plan->ext[i + 1], &space->ext[i],
+		       (space->nr_ext - i) * sizeof(*space->ext));
+	plan->nr_ext = space->nr_ext + 1;
+	plan->used = space->used + range_len(want);
+
+	dax_plan_copy_ranges(plan, cur, nr_cur);
+	plan->ranges[plan->nr_ranges++] = *want;
+	return plan;
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_claim);
+
+/**
+ * dax_space_commit - make a planned change the region's state
+ * @space: the region state the plan was computed from, unchanged since
+ * @plan: result of dax_space_plan_resize() or dax_space_plan_claim()
+ *
+ * Cannot fail. The plan keeps its device range list (plan->ranges) for
+ * the caller and must still be released with dax_space_plan_free().
+ */
+void dax_space_commit(struct dax_space *space, struct dax_space_plan *plan)
+{
+	kvfree(space->ext);
+	space->ext = plan->ext;
+	space->nr_ext = plan->nr_ext;
+	space->used = plan->used;
+	plan->ext = NULL;
+	plan->nr_ext = 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_commit);
+
+/**
+ * dax_space_plan_free - release a plan, committed or not
+ * @plan: the plan; NULL and error pointers are ignored
+ */
+void dax_space_plan_free(struct dax_space_plan *plan)
+{
+	if (IS_ERR_OR_NULL(plan))
+		return;
+	kvfree(plan->ext);
+	kvfree(plan->ranges);
+	kfree(plan);
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_free);
+
+/**
+ * dax_space_release_owner - return every range of one device to the region
+ * @space: region state
+ * @owner: tag of the device
+ *
+ * Cannot fail and does not allocate.
+ */
+void dax_space_release_owner(struct dax_space *space, const void *owner)
+{
+	unsigned int i;
+
+	for (i = 0; i < space->nr_ext; i++) {
+		if (space->ext[i].owner != owner)
+			continue;
+		space->used -= range_len(&space->ext[i].range);
+		space->ext[i].range = dax_gone;
+	}
+	dax_ext_compact(space->ext, &space->nr_ext);
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_release_owner);
