@@ -161,7 +161,21 @@ def fragment_options():
 	return opts
 
 
+def defined_symbols(src):
+	"""Every config symbol the tree's Kconfig files define."""
+	out = subprocess.run(['grep', '-rhoE', '--include=Kconfig*',
+			      r'^\s*(menu)?config\s+[A-Za-z0-9_]+', src],
+			     capture_output=True, text=True).stdout
+	return {'CONFIG_' + line.split()[-1] for line in out.splitlines()}
+
+
 def config_mismatches(src):
+	"""Fragment options the .config does not have as asked.
+
+	An option the tree does not define at all (our KUnit module, in the
+	stock tree) is not a mismatch.
+	"""
+	known = defined_symbols(src)
 	have = {}
 	with open(os.path.join(src, '.config')) as f:
 		for line in f:
@@ -170,7 +184,7 @@ def config_mismatches(src):
 				name, val = line.split('=', 1)
 				have[name] = val
 	return [(n, v, have.get(n, 'n')) for n, v in fragment_options()
-		if have.get(n, 'n') != v]
+		if have.get(n, 'n') != v and n in known]
 
 
 def configure(impl, src):
