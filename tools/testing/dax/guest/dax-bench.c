@@ -141,16 +141,21 @@ static void destroy_device(const char *name)
 	must_write(REGION "/delete", "%s", name);
 }
 
-#define BENCH_SIZE (512UL << 20)
-
 /*
- * A BENCH_SIZE device of @nr equal ranges with a hole as large as a range
- * between them, mapped with @align: the fault path has to find the range
- * of every page.
+ * How a benchmark device is laid out: @nr ranges of @chunk bytes each.
+ * With @gap the ranges have a free hole of their own size between them;
+ * without it they are adjacent but given in descending address order, so
+ * that they still stay separate ranges (page offsets run the other way).
  */
-static void make_fragmented(const char *name, int nr, unsigned long align)
+struct layout {
+	int nr;
+	unsigned long long chunk;
+	int gap;
+};
+
+static void make_layout(const char *name, const struct layout *l,
+			unsigned long align)
 {
-	unsigned long long chunk = BENCH_SIZE / nr;
 	char path[256];
 	int i, rc;
 
@@ -159,10 +164,14 @@ static void make_fragmented(const char *name, int nr, unsigned long align)
 	if (rc)
 		die("align %lu: %s", align, strerror(-rc));
 	dev_path(path, sizeof(path), name, "mapping");
-	for (i = 0; i < nr; i++) {
-		unsigned long long start = region_start + 2ULL * i * chunk;
+	for (i = 0; i < l->nr; i++) {
+		unsigned long long start;
 
-		rc = write_attr(path, "%#llx-%#llx", start, start + chunk - 1);
+		if (l->gap)
+			start = region_start + 2ULL * i * l->chunk;
+		else
+			start = region_start + (l->nr - 1 - i) * l->chunk;
+		rc = write_attr(path, "%#llx-%#llx", start, start + l->chunk - 1);
 		if (rc)
 			die("mapping %d: %s", i, strerror(-rc));
 	}
@@ -199,17 +208,22 @@ static double fault_round(const char *name, size_t size, size_t step)
 	return (t1 - t0) / (size / step);
 }
 
-static void bench_faults(const char *label, int nr, unsigned long align)
+/*
+ * ns per fault: map the device with @align and touch it every @step bytes;
+ * each round maps it anew, so every touch faults.
+ */
+static void bench_faults(const char *label, const struct layout *l,
+			 unsigned long align, size_t step)
 {
 	double v[ROUNDS];
 	char name[64];
 	int i;
 
 	create_device(name, sizeof(name));
-	make_fragmented(name, nr, align);
+	make_layout(name, l, align);
 	bind_device_dax(name);
 	for (i = 0; i < ROUNDS; i++)
-		v[i] = fault_round(name, BENCH_SIZE, align);
+		v[i] = fault_round(name, l->nr * l->chunk, step);
 	printf("bench %s %.0f ns/fault\n", label, best(v, ROUNDS));
 	destroy_device(name);
 }
@@ -265,9 +279,14 @@ int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	find_region_start();
-	bench_faults("fault_4k_1_range", 1, SZ_4K);
-	bench_faults("fault_4k_256_ranges", 256, SZ_4K);
-	bench_faults("fault_2m_256_ranges", 256, SZ_2M);
+	/* 2G of soft-reserved memory: one range, then 1024 adjacent ones */
+	const struct layout one = { 1, 1024 * SZ_2M, 0 };
+	const struct layout many = { 1024, SZ_2M, 0 };
+	const struct layout holes = { 256, SZ_2M, 1 };
+
+	bench_faults("fault_4k_1_range", &one, SZ_4K, 128 << 10);
+	bench_faults("fault_4k_1024_ranges", &many, SZ_4K, 128 << 10);
+	bench_faults("fault_2m_256_ranges_holes", &holes, SZ_2M, SZ_2M);
 	bench_resize(64);
 	bench_create_delete(50);
 	return 0;
