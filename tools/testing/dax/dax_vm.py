@@ -206,7 +206,7 @@ def job_bench(args):
 		o, s = ours.get(name), stock.get(name)
 		unit = (o or s)[1]
 		ratio = f'{o[0] / s[0]:.2f}' if o and s and s[0] else '-'
-		fmt = lambda v: f'{v[0]:.0f}' if v else '-'
+		fmt = lambda v: f'{v[0]:.5g}' if v else '-'
 		print(f'{name:28} {fmt(o):>12} {fmt(s):>12} {ratio:>10}  {unit}')
 	return 0 if ok_ours and ok_stock else 1
 

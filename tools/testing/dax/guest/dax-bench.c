@@ -228,6 +228,35 @@ static void bench_faults(const char *label, const struct layout *l,
 	destroy_device(name);
 }
 
+/*
+ * ms to bind a whole-region device to device_dax (memremap_pages() and
+ * its struct pages: compound pages make 2M and 1G cheaper than 4K)
+ */
+static void bench_bind(const char *label, unsigned long long size,
+		       unsigned long align)
+{
+	char name[64], path[256], val[32];
+	double v[3], t0;
+	int r;
+
+	create_device(name, sizeof(name));
+	dev_path(path, sizeof(path), name, "align");
+	snprintf(val, sizeof(val), "%lu", align);
+	must_write(path, "%s", val);
+	dev_path(path, sizeof(path), name, "size");
+	snprintf(val, sizeof(val), "%llu", size);
+	must_write(path, "%s", val);
+	for (r = 0; r < 3; r++) {
+		t0 = now_ns();
+		bind_device_dax(name);
+		v[r] = (now_ns() - t0) / 1e6;
+		must_write(DRIVER "/unbind", "%s", name);
+		must_write(DRIVER "/remove_id", "%s", name);
+	}
+	printf("bench %s %.1f ms/bind\n", label, best(v, 3));
+	destroy_device(name);
+}
+
 /* ns per size write, growing a device 2M at a time then shrinking it */
 static void bench_resize(int steps)
 {
@@ -287,6 +316,9 @@ int main(void)
 	bench_faults("fault_4k_1_range", &one, SZ_4K, 128 << 10);
 	bench_faults("fault_4k_1024_ranges", &many, SZ_4K, 128 << 10);
 	bench_faults("fault_2m_256_ranges_holes", &holes, SZ_2M, SZ_2M);
+	bench_bind("bind_1g_align_4k", 1024 * SZ_2M / 2, SZ_4K);
+	bench_bind("bind_1g_align_2m", 1024 * SZ_2M / 2, SZ_2M);
+	bench_bind("bind_1g_align_1g", 1024 * SZ_2M / 2, 1024 * SZ_2M / 2);
 	bench_resize(64);
 	bench_create_delete(50);
 	return 0;
