@@ -165,8 +165,8 @@ static void alloc_test_grow_in_place(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s->nr_ext, 1);
 }
 
-/* a lower hole is taken before the space after the last range */
-static void alloc_test_lower_hole_before_in_place(struct kunit *test)
+/* the space after the last range is taken before a lower hole */
+static void alloc_test_in_place_before_lower_hole(struct kunit *test)
 {
 	struct dax_space *s = space_new(test, SZ_32M);
 	struct tdev *a = tdev_new(test), *b = tdev_new(test);
@@ -181,19 +181,66 @@ static void alloc_test_lower_hole_before_in_place(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, d, 0, SZ_2M), 0);
 	KUNIT_EXPECT_EQ(test, b->nr, 0);
 
-	/*
-	 * c: b's hole comes first and becomes a new range, so c's old
-	 * range is no longer last and the space after it is a new range too
-	 */
+	/* c: everything fits behind it, b's lower hole stays free */
 	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, c, SZ_8M, SZ_2M), 0);
-	KUNIT_EXPECT_EQ(test, c->nr, 3);
-	expect_range(test, c, 0, BASE + SZ_4M, SZ_2M);
-	expect_range(test, c, 1, BASE + SZ_2M, SZ_2M);
-	expect_range(test, c, 2, BASE + SZ_4M + SZ_2M, SZ_4M);
+	KUNIT_EXPECT_EQ(test, c->nr, 1);
+	expect_range(test, c, 0, BASE + SZ_4M, SZ_8M);
+	KUNIT_EXPECT_EQ(test, s->nr_ext, 2);
 	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_32M - SZ_8M - SZ_2M);
+
+	/* the next grow of a takes that hole in place as well */
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_4M, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, a->nr, 1);
+	expect_range(test, a, 0, BASE, SZ_4M);
 }
 
-/* in place first when the lowest hole follows the last range, then on */
+/* a short gap after the last range is used up, then the lowest hole */
+static void alloc_test_in_place_then_lowest_hole(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_16M);
+	struct tdev *a = tdev_new(test), *d = tdev_new(test);
+	struct tdev *x = tdev_new(test), *y = tdev_new(test);
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, d, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, x, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, y, SZ_2M, SZ_2M), 0);
+	/* holes: [0,2M) below d and [4M,6M) right after it; free from 8M */
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, 0, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, x, 0, SZ_2M), 0);
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, d, SZ_8M, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, d->nr, 3);
+	expect_range(test, d, 0, BASE + SZ_2M, SZ_4M);
+	expect_range(test, d, 1, BASE, SZ_2M);
+	expect_range(test, d, 2, BASE + SZ_8M, SZ_2M);
+	KUNIT_EXPECT_EQ(test, s->nr_ext, 4);
+	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_16M - SZ_8M - SZ_2M);
+}
+
+/* a gap behind the last range that holds no granule is not extended into */
+static void alloc_test_in_place_needs_a_granule(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_16M);
+	struct tdev *d = tdev_new(test), *x = tdev_new(test);
+
+	/* d (4M granule) at [4M,8M), x at [10M,12M): 2M gap behind d */
+	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, d, BASE + SZ_4M,
+					 BASE + SZ_8M - 1, SZ_4M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, x, BASE + 10 * SZ_1M,
+					 BASE + 12 * SZ_1M - 1, SZ_2M), 0);
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, d, SZ_8M + SZ_4M, SZ_4M),
+			0);
+	KUNIT_EXPECT_EQ(test, d->nr, 3);
+	expect_range(test, d, 0, BASE + SZ_4M, SZ_4M);
+	expect_range(test, d, 1, BASE, SZ_4M);
+	expect_range(test, d, 2, BASE + 12 * SZ_1M, SZ_4M);
+	/* the 2M gap is still free */
+	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_2M);
+}
+
+/* in place first, then the next hole up when nothing lies below */
 static void alloc_test_in_place_then_next_hole(struct kunit *test)
 {
 	struct dax_space *s = space_new(test, SZ_32M);
@@ -479,7 +526,9 @@ static struct kunit_case dax_region_alloc_cases[] = {
 	KUNIT_CASE(alloc_test_init),
 	KUNIT_CASE(alloc_test_first_alloc_at_start),
 	KUNIT_CASE(alloc_test_grow_in_place),
-	KUNIT_CASE(alloc_test_lower_hole_before_in_place),
+	KUNIT_CASE(alloc_test_in_place_before_lower_hole),
+	KUNIT_CASE(alloc_test_in_place_then_lowest_hole),
+	KUNIT_CASE(alloc_test_in_place_needs_a_granule),
 	KUNIT_CASE(alloc_test_in_place_then_next_hole),
 	KUNIT_CASE(alloc_test_first_fit_order),
 	KUNIT_CASE(alloc_test_alignment_skips_holes),

@@ -7,17 +7,22 @@
  * each of those ranges as an extent, sorted by address.
  *
  * Allocation order when a device grows by N bytes with granule G (G is
- * the device's alignment, a power of two; N is a multiple of G): first fit
- * in address order. The free holes of the region are visited from the
- * lowest address up, and each contributes its G-aligned part (so a hole
- * smaller than G, or holding no G-aligned block, is skipped) until N is
- * covered. A contribution normally becomes a new range appended after the
- * device's last page offset. The exception is growing in place: when the
- * contribution starts right where the device's last range (the one with
- * the highest page offset) ends, and no range has been appended yet by
- * this request, that last range is extended instead. So a device whose
- * last range is followed by free space grows in place unless a lower hole
- * exists, which is the order the stock kernel has always used.
+ * the device's alignment, a power of two; N is a multiple of G):
+ *
+ * 1. Extension in place. If the device has ranges and the space right
+ *    after its last range (the one with the highest page offset) is free,
+ *    that range is extended over it, by as many whole granules as the gap
+ *    holds, up to N.
+ * 2. Holes in address order. Whatever is still missing comes from the
+ *    free holes of the region, lowest address first. Each hole gives only
+ *    its G-aligned part, so a hole smaller than G or holding no G-aligned
+ *    block is skipped. Every hole used here becomes a new range appended
+ *    after the device's last page offset.
+ *
+ * So growth stays contiguous where it can, and otherwise fills the region
+ * from the bottom. (Stock kernels look at the holes in address
+ * order first and extend only when the gap after the last range happens
+ * to be the lowest hole.)
  *
  * If the holes cannot supply all of N the request fails with -ENOSPC and
  * nothing is changed.
@@ -139,64 +144,95 @@ static void dax_plan_copy_ranges(struct dax_space_plan *plan,
 	plan->nr_kept = nr;
 }
 
+/*
+ * Bytes the device's last range can grow by in place: whole granules of
+ * the gap that follows it, which is hole @after. 0 when there is no last
+ * range (@after == UINT_MAX) or the gap does not start on a granule.
+ */
+static u64 dax_tail_room(const struct dax_space *space, unsigned int after,
+			 u64 align)
+{
+	u64 lo, hi;
+
+	if (after == UINT_MAX)
+		return 0;
+	dax_hole(space, after, &lo, &hi);
+	if (!IS_ALIGNED(lo, align))
+		return 0;
+	return round_down(hi - lo, align);
+}
+
+/* how many new ranges holes other than @skip add to cover @left bytes */
+static int dax_count_pieces(const struct dax_space *space, unsigned int skip,
+			    u64 left, u64 align, unsigned int *nr_new)
+{
+	unsigned int i;
+	u64 len, start;
+
+	*nr_new = 0;
+	for (i = 0; i <= space->nr_ext && left; i++) {
+		if (i == skip)
+			continue;
+		len = dax_hole_usable(space, i, align, &start);
+		if (!len)
+			continue;
+		(*nr_new)++;
+		left -= min(left, len);
+	}
+	return left ? -ENOSPC : 0;
+}
+
 static struct dax_space_plan *dax_plan_grow(const struct dax_space *space,
 					    const void *owner,
 					    const struct range *cur,
 					    unsigned int nr_cur, u64 need,
 					    u64 align)
 {
-	unsigned int i, n, nr_new = 0, after = UINT_MAX;
-	u64 left, len, start = 0, tail_end = 0;
+	unsigned int i, n, nr_new, after = UINT_MAX, skip = UINT_MAX;
 	struct dax_space_plan *plan;
+	u64 left, len, start = 0, stretch;
 
-	/* hole @after starts where the device's last range ends */
+	/* hole @after is the gap right behind the device's last range */
 	if (nr_cur) {
 		int idx = dax_ext_find(space, owner, &cur[nr_cur - 1]);
 
 		if (idx < 0)
 			return ERR_PTR(-EINVAL);
 		after = idx + 1;
-		tail_end = cur[nr_cur - 1].end;
 	}
-
-	/* first pass: is there room, and how many ranges get appended */
-	left = need;
-	for (i = 0; i <= space->nr_ext && left; i++) {
-		len = dax_hole_usable(space, i, align, &start);
-		if (!len)
-			continue;
-		if (nr_new || i != after || start != tail_end + 1)
-			nr_new++;
-		left -= min(left, len);
-	}
-	if (left)
+	stretch = min(need, dax_tail_room(space, after, align));
+	/* an extension uses up all the granules that gap has */
+	if (stretch)
+		skip = after;
+	left = need - stretch;
+	if (dax_count_pieces(space, skip, left, align, &nr_new))
 		return ERR_PTR(-ENOSPC);
 
 	plan = dax_plan_alloc(space->nr_ext + nr_new, nr_cur + nr_new);
 	if (!plan)
 		return ERR_PTR(-ENOMEM);
 	dax_plan_copy_ranges(plan, cur, nr_cur);
+	if (stretch)
+		plan->ranges[nr_cur - 1].end += stretch;
 
-	/* second pass: merge, in address order, hole @i then extent @i */
-	left = need;
+	/* rebuild the extent list in address order: hole @i, then extent @i */
 	for (i = 0, n = 0; i <= space->nr_ext; i++) {
-		len = left ? dax_hole_usable(space, i, align, &start) : 0;
-		len = min(left, len);
-		left -= len;
-		if (len && plan->nr_ranges == nr_cur && i == after &&
-		    start == tail_end + 1) {
+		if (i == skip) {
 			/* extent @i - 1 is the last range, copied just before */
-			plan->ext[n - 1].range.end += len;
-			plan->ranges[nr_cur - 1].end += len;
-		} else if (len) {
-			struct range piece = {
-				.start = start,
-				.end = start + len - 1,
-			};
+			plan->ext[n - 1].range.end += stretch;
+		} else if (left) {
+			len = min(left, dax_hole_usable(space, i, align, &start));
+			if (len) {
+				struct range piece = {
+					.start = start,
+					.end = start + len - 1,
+				};
 
-			plan->ext[n].range = piece;
-			plan->ext[n++].owner = owner;
-			plan->ranges[plan->nr_ranges++] = piece;
+				plan->ext[n].range = piece;
+				plan->ext[n++].owner = owner;
+				plan->ranges[plan->nr_ranges++] = piece;
+				left -= len;
+			}
 		}
 		if (i < space->nr_ext)
 			plan->ext[n++] = space->ext[i];

@@ -79,10 +79,18 @@ TEST_F(mapping, accepts_0x_prefix_and_trailing_newline)
 TEST_F(mapping, size_grow_after_mapping_takes_lowest_hole_first)
 {
 	struct dax_dev_state d;
+	char b[DAX_NAME];
 
 	ASSERT_OK_STEP(&self->r, dax_write_mapping(self->a, self->R + 8 * SZ_2M,
 						   self->R + 9 * SZ_2M - 1));
-	/* the hole at the region start comes first in address order */
+	/*
+	 * b takes the space right after a's range, so that the grow cannot
+	 * extend in place (ours would: see ext_core_alloc_order); then the
+	 * hole at the region start comes first in address order
+	 */
+	ASSERT_OK_STEP(&self->r, dax_create(&self->r, b));
+	ASSERT_OK_STEP(&self->r, dax_write_mapping(b, self->R + 9 * SZ_2M,
+						   self->R + 10 * SZ_2M - 1));
 	ASSERT_OK_STEP(&self->r, dax_set_size(self->a, 2 * SZ_2M));
 	ASSERT_EQ(0, dax_dev_read(self->a, &d));
 	ASSERT_EQ(2, d.nr);

@@ -282,17 +282,40 @@ TEST_F(size, grow_fills_holes_in_address_order)
 		      { R + 3 * SZ_2M, 2 * SZ_2M }, { R + 6 * SZ_2M, SZ_2M });
 }
 
-TEST_F(size, grow_prefers_lowest_hole_over_extension)
+/* " START-END@PGOFF" for each range of @dev, for SKIP evidence */
+static void describe_ranges(const char *dev, char *m)
 {
-	char a[DAX_NAME], d[DAX_NAME];
+	struct dax_dev_state d;
+	int i;
+
+	m[0] = '\0';
+	if (dax_dev_read(dev, &d)) {
+		dax_msg(m, " (cannot read %s)", dev);
+		return;
+	}
+	for (i = 0; i < d.nr; i++)
+		dax_msg(m, " %#" PRIx64 "-%#" PRIx64 "@%#" PRIx64, d.r[i].start,
+			d.r[i].end, d.r[i].pgoff);
+}
+
+TEST_F(size, grow_extends_in_place_before_lower_hole)
+{
+	char a[DAX_NAME], d[DAX_NAME], m[DAX_MSG];
 
 	ASSERT_OK_STEP(&self->r, dax_create_sized(&self->r, a, SZ_2M));
 	ASSERT_OK_STEP(&self->r, dax_create_sized(&self->r, d, SZ_2M));
 	ASSERT_OK_STEP(&self->r, dax_set_size(a, 0));
-	/* free space follows d, but the hole at the region start comes first */
+	/* free space follows d, and a lower hole is at the region start */
 	ASSERT_OK_STEP(&self->r, dax_set_size(d, 3 * SZ_2M));
-	ASSERT_RANGES(d, { self->R + SZ_2M, SZ_2M }, { self->R, SZ_2M },
-		      { self->R + 2 * SZ_2M, SZ_2M });
+	if (dax_impl_is_stock()) {
+		describe_ranges(d, m);
+		SKIP(return, "stock divergence: grow takes the lowest hole "
+		     "before extending the last range in place [stock: %s ->%s]",
+		     d, m);
+	}
+	ASSERT_RANGES(d, { self->R + SZ_2M, 3 * SZ_2M });
+	ASSERT_EQ(self->r.size - 3 * SZ_2M,
+		  dax_region_u64(&self->r, "available_size"));
 }
 
 TEST_F(size, grow_larger_than_hole_spills_into_next_free_space)
