@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 """Static checks of the repo's own kernel C sources, counted as tests.
 
+The dax.config build also compiles pmem.c and cxl.c (dax_pmem.ko,
+dax_cxl.ko) against our headers; tools/testing/nvdimm is built here.
+
 checkpatch --strict on every .c/.h file the repo provides under drivers/,
 then each such .c file is recompiled in the ours tree with W=1 and sparse
 (C=1) and any warning that names one of our files fails the check.  The
@@ -60,6 +63,7 @@ def compile_checks(src, files):
 			head, _, body = f.read().partition('\n')
 		if head == key:
 			return [line for line in body.splitlines() if line]
+	nvdimm = nvdimm_test_builds(src)
 	objs = [f[:-2] + '.o' for f in cfiles]
 	for rel in cfiles:
 		os.utime(os.path.join(src, rel))
@@ -73,8 +77,38 @@ def compile_checks(src, files):
 	if res.returncode:
 		findings.append(f'make exited {res.returncode}: ' +
 				(res.stderr.strip().splitlines() or [''])[-1])
+	findings += nvdimm
 	with open(cache, 'w') as f:
 		f.write(key + '\n' + ''.join(x + '\n' for x in findings))
+	return findings
+
+
+NVDIMM_TEST = 'tools/testing/nvdimm'
+
+
+def nvdimm_test_builds(src):
+	"""Build tools/testing/nvdimm (nfit_test) against our headers.
+
+	It compiles device.c, pmem.c and its own dax-dev.c override of
+	dax_pgoff_to_phys() as external modules.  modpost only warns: the
+	tinyconfig kernel lacks gen_pool, which nfit_test links against.
+	The objects it leaves in drivers/dax are cleaned again, so the next
+	kernel build recompiles those few files.  Returns the findings.
+	"""
+	args = tree.make_args(src, f'M={NVDIMM_TEST}', 'KBUILD_MODPOST_WARN=1',
+			      'modules')
+	with host.build_lock():
+		res = subprocess.run(args, env=host.build_env(),
+				     capture_output=True, text=True)
+		subprocess.run(tree.make_args(src, f'M={NVDIMM_TEST}', 'clean'),
+			       env=host.build_env(), capture_output=True)
+	out = (res.stdout + res.stderr).splitlines()
+	# the nvdimm core's own W=1 notes are not ours to fix
+	findings = [line for line in out
+		    if re.search(r'(warning|error):', line) and
+		    re.search(r'drivers/dax/|nvdimm/[\w-]*dax', line)]
+	if res.returncode:
+		findings.append(f'{NVDIMM_TEST}: make exited {res.returncode}')
 	return findings
 
 
@@ -89,6 +123,7 @@ def run(src):
 	for line in findings:
 		print(line)
 	cases.append(Case(SUITE, len(cases) + 1,
-			  f'W=1 and sparse clean ({len([f for f in files if f.endswith(".c")])} files)',
+			  f'W=1 and sparse clean ({len([f for f in files if f.endswith(".c")])} files), '
+			  f'{NVDIMM_TEST} builds against our headers',
 			  'fail' if findings else 'pass'))
 	return cases
