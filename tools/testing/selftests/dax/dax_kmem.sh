@@ -13,34 +13,6 @@ cd "$(dirname "$0")"
 . ./dax_tap.sh
 
 M=1048576
-MSG=
-fail() { MSG="$*"; return 1; }
-create() { daxctl create-device -r "$RID" "$@" 2>/tmp/daxctl.err | jq -r '.[0].chardev // empty'; }
-
-run_case() {
-	name=$1
-	shift
-	start=$(region_snapshot)
-	MSG=
-	ok=1
-	"$@" || ok=0
-	region_restore
-	now=$(region_snapshot)
-	if [ "$start" != "$now" ]; then
-		ok=0
-		MSG="$MSG; region not restored"
-		echo "$start" | sed 's/^/# before: /'
-		echo "$now" | sed 's/^/# after:  /'
-	fi
-	region_invariant || ok=0
-	if [ $ok -eq 1 ]; then
-		tap_ok "$name"
-	else
-		tap_not_ok "$name" "$MSG"
-		[ -s /tmp/daxctl.err ] && sed 's/^/# daxctl: /' /tmp/daxctl.err
-	fi
-	return 0
-}
 
 # number of "System RAM (kmem)" resources inside the ranges of device $1
 kmem_resources() {
