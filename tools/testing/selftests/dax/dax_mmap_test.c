@@ -55,14 +55,6 @@ static bool probe_read(volatile uint64_t *p, uint64_t *out)
 	return ok;
 }
 
-static int open_dax(const char *dev)
-{
-	char p[PATH_MAX];
-
-	snprintf(p, sizeof(p), "/dev/%s", dev);
-	return open(p, O_RDWR | O_CLOEXEC);
-}
-
 static void fill(volatile uint64_t *base, uint64_t len, uint64_t seed)
 {
 	uint64_t off;
@@ -119,7 +111,7 @@ FIXTURE_SETUP(mmap)
 	ASSERT_EQ(0, dax_bind_devdax(self->d));
 	self->size = dax_dev_u64(self->d, "size");
 	ASSERT_EQ(4 * SZ_2M, self->size);
-	self->fd = open_dax(self->d);
+	self->fd = dax_chardev_open(self->d);
 	ASSERT_LE(0, self->fd) TH_LOG("open /dev/%s: %s", self->d,
 				       strerror(errno));
 }
@@ -260,7 +252,7 @@ TEST_F_TIMEOUT(mmap, data_survives_unbind_grow_rebind, 120)
 	ASSERT_OK_STEP(&self->r, dax_set_size(self->d, self->size + 2 * SZ_2M));
 	ASSERT_OK_STEP(&self->r, dax_drv_write("device_dax", "bind", self->d));
 
-	self->fd = open_dax(self->d);
+	self->fd = dax_chardev_open(self->d);
 	ASSERT_LE(0, self->fd);
 	p = mmap(NULL, self->size + 2 * SZ_2M, PROT_READ | PROT_WRITE,
 		 MAP_SHARED, self->fd, 0);
@@ -292,7 +284,7 @@ FIXTURE_SETUP(mmap_huge)
 	ASSERT_EQ(0, build_three_range_device(&self->r, self->d, SZ_2M));
 	ASSERT_EQ(0, dax_bind_devdax(self->d));
 	self->size = dax_dev_u64(self->d, "size");
-	self->fd = open_dax(self->d);
+	self->fd = dax_chardev_open(self->d);
 	ASSERT_LE(0, self->fd);
 }
 

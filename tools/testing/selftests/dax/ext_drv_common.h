@@ -145,23 +145,15 @@ static inline bool ext_probe_read(volatile uint64_t *p, uint64_t *val)
 	return ok;
 }
 
-static inline int ext_open_dev(const char *dev)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "/dev/%s", dev);
-	return open(path, O_RDWR | O_CLOEXEC);
-}
-
 static inline void *ext_map_dev(const char *dev, size_t len, int flags,
 				off_t off, int *err)
 {
 	void *p;
 	int fd;
 
-	fd = ext_open_dev(dev);
+	fd = dax_chardev_open(dev);
 	if (fd < 0) {
-		*err = errno;
+		*err = -fd;
 		return MAP_FAILED;
 	}
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, off);

@@ -39,7 +39,7 @@ static bool run(const char *dev, uint64_t align)
 	char *map, *off_map, *hole;
 	int fd, err;
 
-	fd = ext_open_dev(dev);
+	fd = dax_chardev_open(dev);
 	if (fd < 0) {
 		ext_result(false, "mmap_rules_open: %s", strerror(errno));
 		skip_rest("cannot open device");
