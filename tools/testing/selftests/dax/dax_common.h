@@ -837,3 +837,42 @@ static inline int dax_restore(const struct dax_region *r,
 #endif /* ASSERT_EQ */
 
 #endif /* DAX_COMMON_H */
+
+/*
+ * Character device and driver name helpers shared by the driver, kmem,
+ * mmap and ext_drv tests (kept after the main guard, with their own).
+ */
+#ifndef DAX_COMMON_CHARDEV_H
+#define DAX_COMMON_CHARDEV_H
+
+/* Name of the driver bound to @dev, "" if none; a static buffer. */
+static inline const char *dax_driver_of(const char *dev)
+{
+	static char drv[DAX_NAME];
+
+	dax_dev_driver(dev, drv, sizeof(drv));
+	return drv;
+}
+
+/* Open /dev/@dev read-write: the fd, or -errno (errno is left set). */
+static inline int dax_chardev_open(const char *dev)
+{
+	char p[PATH_MAX];
+	int fd;
+
+	snprintf(p, sizeof(p), "/dev/%s", dev);
+	fd = open(p, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* 0 when /dev/@dev opens read-write (it is closed again), else -errno. */
+static inline int dax_chardev_opens(const char *dev)
+{
+	int fd = dax_chardev_open(dev);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+#endif /* DAX_COMMON_CHARDEV_H */

@@ -8,49 +8,11 @@ cd "$(dirname "$0")"
 . ./dax_tap.sh
 
 M=1048576
-MSG=
-
-fail() { MSG="$*"; return 1; }
-sysfs_dev() { cat /sys/bus/dax/devices/$1/$2; }
-# name of the device made by `daxctl create-device ...` ("" on failure)
-create() { daxctl create-device -r "$RID" "$@" 2>/tmp/daxctl.err | jq -r '.[0].chardev // empty'; }
-
-run_case() {
-	name=$1
-	shift
-	start=$(region_snapshot)
-	MSG=
-	ok=1
-	"$@"
-	case $? in
-	0) ;;
-	2) ok=2 ;;
-	*) ok=0 ;;
-	esac
-	region_restore
-	now=$(region_snapshot)
-	if [ "$start" != "$now" ]; then
-		ok=0
-		MSG="$MSG; region not restored"
-		echo "$start" | sed 's/^/# before: /'
-		echo "$now" | sed 's/^/# after:  /'
-	fi
-	region_invariant || ok=0
-	if [ $ok -eq 2 ]; then
-		tap_skip "$name" "$MSG"
-	elif [ $ok -eq 1 ]; then
-		tap_ok "$name"
-	else
-		tap_not_ok "$name" "$MSG"
-		[ -s /tmp/daxctl.err ] && sed 's/^/# daxctl: /' /tmp/daxctl.err
-	fi
-	return 0
-}
 
 case_create_with_size() {
 	dev=$(create -s 4M)
 	[ -n "$dev" ] || fail "create-device -s 4M failed" || return 1
-	[ "$(sysfs_dev $dev size)" = $((4 * M)) ] || fail "size $(sysfs_dev $dev size)" || return 1
+	[ "$(dev_attr $dev size)" = $((4 * M)) ] || fail "size $(dev_attr $dev size)" || return 1
 	[ "$(dev_driver $dev)" = device_dax ] || fail "driver '$(dev_driver $dev)'" || return 1
 	[ -c /dev/$dev ] || fail "/dev/$dev missing" || return 1
 	region_invariant
@@ -60,24 +22,24 @@ case_create_json_matches_sysfs() {
 	out=$(daxctl create-device -r "$RID" -s 6M 2>/tmp/daxctl.err)
 	dev=$(echo "$out" | jq -r '.[0].chardev // empty')
 	[ -n "$dev" ] || fail "create-device -s 6M failed" || return 1
-	[ "$(echo "$out" | jq -r '.[0].size')" = "$(sysfs_dev $dev size)" ] || fail "json size" || return 1
+	[ "$(echo "$out" | jq -r '.[0].size')" = "$(dev_attr $dev size)" ] || fail "json size" || return 1
 	[ "$(echo "$out" | jq -r '.[0].mode')" = devdax ] || fail "json mode" || return 1
-	[ "$(echo "$out" | jq -r '.[0].target_node')" = "$(sysfs_dev $dev target_node)" ] || fail "json target_node" || return 1
-	[ "$(echo "$out" | jq -r '.[0].align')" = "$(sysfs_dev $dev align)" ] || fail "json align" || return 1
+	[ "$(echo "$out" | jq -r '.[0].target_node')" = "$(dev_attr $dev target_node)" ] || fail "json target_node" || return 1
+	[ "$(echo "$out" | jq -r '.[0].align')" = "$(dev_attr $dev align)" ] || fail "json align" || return 1
 }
 
 case_create_with_align_4k() {
 	dev=$(create -s 4M -a 4K)
 	[ -n "$dev" ] || fail "create-device -a 4K failed" || return 1
-	[ "$(sysfs_dev $dev align)" = 4096 ] || fail "align $(sysfs_dev $dev align)" || return 1
-	[ "$(sysfs_dev $dev size)" = $((4 * M)) ] || fail "size" || return 1
+	[ "$(dev_attr $dev align)" = 4096 ] || fail "align $(dev_attr $dev align)" || return 1
+	[ "$(dev_attr $dev size)" = $((4 * M)) ] || fail "size" || return 1
 }
 
 case_create_with_align_1g() {
 	[ "$(region_avail)" -ge 1073741824 ] || { MSG="region has less than 1G free"; return 2; }
 	dev=$(create -s 1G -a 1G)
 	[ -n "$dev" ] || fail "create-device -s 1G -a 1G failed" || return 1
-	[ "$(sysfs_dev $dev align)" = 1073741824 ] || fail "align" || return 1
+	[ "$(dev_attr $dev align)" = 1073741824 ] || fail "align" || return 1
 	[ "$(dev_driver $dev)" = device_dax ] || fail "not enabled" || return 1
 }
 
@@ -125,7 +87,7 @@ case_create_without_size_takes_all_available() {
 	avail=$(region_avail)
 	dev=$(create)
 	[ -n "$dev" ] || fail "create-device without -s failed" || return 1
-	[ "$(sysfs_dev $dev size)" = "$avail" ] || fail "size $(sysfs_dev $dev size) != $avail" || return 1
+	[ "$(dev_attr $dev size)" = "$avail" ] || fail "size $(dev_attr $dev size) != $avail" || return 1
 	[ "$(region_avail)" = 0 ] || fail "available_size not 0" || return 1
 }
 
@@ -134,11 +96,11 @@ case_reconfigure_size_grows_and_shrinks() {
 	[ -n "$dev" ] || fail "create failed" || return 1
 	daxctl disable-device $dev 2>/tmp/daxctl.err || fail "disable failed" || return 1
 	daxctl reconfigure-device -s 8M $dev >/dev/null 2>/tmp/daxctl.err || fail "reconfigure -s 8M failed" || return 1
-	[ "$(sysfs_dev $dev size)" = $((8 * M)) ] || fail "size after grow $(sysfs_dev $dev size)" || return 1
+	[ "$(dev_attr $dev size)" = $((8 * M)) ] || fail "size after grow $(dev_attr $dev size)" || return 1
 	region_invariant || return 1
 	[ -n "$(dev_driver $dev)" ] && { daxctl disable-device $dev 2>/tmp/daxctl.err || return 1; }
 	daxctl reconfigure-device -s 2M $dev >/dev/null 2>/tmp/daxctl.err || fail "reconfigure -s 2M failed" || return 1
-	[ "$(sysfs_dev $dev size)" = $((2 * M)) ] || fail "size after shrink" || return 1
+	[ "$(dev_attr $dev size)" = $((2 * M)) ] || fail "size after shrink" || return 1
 	region_invariant
 }
 

@@ -46,31 +46,10 @@ FIXTURE_TEARDOWN_PARENT(driver)
 	DAX_FIXTURE_TEARDOWN(self);
 }
 
-static const char *drv_of(const char *dev)
-{
-	static char drv[DAX_NAME];
-
-	dax_dev_driver(dev, drv, sizeof(drv));
-	return drv;
-}
-
-static int open_dev(const char *dev)
-{
-	char p[PATH_MAX];
-	int fd;
-
-	snprintf(p, sizeof(p), "/dev/%s", dev);
-	fd = open(p, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
 TEST_F(driver, sizing_a_device_does_not_bind_it)
 {
 	ASSERT_OK_STEP(&self->r, dax_set_size(self->a, SZ_2M));
-	ASSERT_STREQ("", drv_of(self->a));
+	ASSERT_STREQ("", dax_driver_of(self->a));
 }
 
 TEST_F(driver, bind_by_region_type_driver_succeeds)
@@ -79,7 +58,7 @@ TEST_F(driver, bind_by_region_type_driver_succeeds)
 		SKIP(return, "kmem-type region: binding would hot-plug memory");
 	ASSERT_OK_STEP(&self->r, dax_set_size(self->a, SZ_2M));
 	ASSERT_OK_STEP(&self->r, dax_drv_write(self->deflt, "bind", self->a));
-	ASSERT_STREQ(self->deflt, drv_of(self->a));
+	ASSERT_STREQ(self->deflt, dax_driver_of(self->a));
 }
 
 TEST_F(driver, bind_by_other_driver_without_new_id_fails_enodev)
@@ -89,20 +68,20 @@ TEST_F(driver, bind_by_other_driver_without_new_id_fails_enodev)
 	ASSERT_OK_STEP(&self->r, dax_set_size(self->a, SZ_2M));
 	ASSERT_STR_FAILS(&self->r, dax_drvpath(self->other, "bind", p), self->a,
 			 ENODEV);
-	ASSERT_STREQ("", drv_of(self->a));
+	ASSERT_STREQ("", dax_driver_of(self->a));
 }
 
 TEST_F(driver, new_id_on_device_dax_binds_sized_device)
 {
 	ASSERT_OK_STEP(&self->r, dax_set_size(self->a, SZ_2M));
 	ASSERT_OK_STEP(&self->r, dax_drv_write("device_dax", "new_id", self->a));
-	ASSERT_STREQ("device_dax", drv_of(self->a));
+	ASSERT_STREQ("device_dax", dax_driver_of(self->a));
 }
 
 TEST_F(driver, new_id_on_size_zero_device_leaves_it_unbound)
 {
 	ASSERT_OK_STEP(&self->r, dax_drv_write("device_dax", "new_id", self->a));
-	ASSERT_STREQ("", drv_of(self->a));
+	ASSERT_STREQ("", dax_driver_of(self->a));
 }
 
 TEST_F(driver, new_id_makes_other_driver_match)
@@ -117,13 +96,13 @@ TEST_F(driver, new_id_makes_other_driver_match)
 		 * EINVAL, not the no-match ENODEV.
 		 */
 		ASSERT_EQ(0, dax_drv_write("kmem", "new_id", self->a));
-		ASSERT_STREQ("", drv_of(self->a));
+		ASSERT_STREQ("", dax_driver_of(self->a));
 		ASSERT_STR_FAILS(&self->r, dax_drvpath("kmem", "bind", p),
 				 self->a, EINVAL);
 	} else {
 		ASSERT_OK_STEP(&self->r, dax_drv_write("device_dax", "new_id",
 						       self->a));
-		ASSERT_STREQ("device_dax", drv_of(self->a));
+		ASSERT_STREQ("device_dax", dax_driver_of(self->a));
 	}
 }
 
@@ -151,9 +130,9 @@ TEST_F(driver, unbind_detaches_and_bind_reattaches)
 	ASSERT_OK_STEP(&self->r, dax_set_size(self->a, SZ_2M));
 	ASSERT_OK_STEP(&self->r, dax_bind_devdax(self->a));
 	ASSERT_OK_STEP(&self->r, dax_drv_write("device_dax", "unbind", self->a));
-	ASSERT_STREQ("", drv_of(self->a));
+	ASSERT_STREQ("", dax_driver_of(self->a));
 	ASSERT_OK_STEP(&self->r, dax_drv_write("device_dax", "bind", self->a));
-	ASSERT_STREQ("device_dax", drv_of(self->a));
+	ASSERT_STREQ("device_dax", dax_driver_of(self->a));
 }
 
 TEST_F(driver, unbind_of_unbound_device_fails_enodev)
@@ -195,7 +174,7 @@ TEST_F(driver, bound_device_char_device_opens)
 {
 	ASSERT_OK_STEP(&self->r, dax_set_size(self->a, SZ_2M));
 	ASSERT_OK_STEP(&self->r, dax_bind_devdax(self->a));
-	ASSERT_EQ(0, open_dev(self->a));
+	ASSERT_EQ(0, dax_chardev_opens(self->a));
 }
 
 TEST_F(driver, unbound_device_char_device_does_not_open)
@@ -203,12 +182,12 @@ TEST_F(driver, unbound_device_char_device_does_not_open)
 	int rc;
 
 	ASSERT_OK_STEP(&self->r, dax_set_size(self->a, SZ_2M));
-	rc = open_dev(self->a);
+	rc = dax_chardev_opens(self->a);
 	ASSERT_TRUE(rc == -ENXIO || rc == -ENOENT) TH_LOG("open: %d", rc);
 	ASSERT_OK_STEP(&self->r, dax_bind_devdax(self->a));
-	ASSERT_EQ(0, open_dev(self->a));
+	ASSERT_EQ(0, dax_chardev_opens(self->a));
 	ASSERT_OK_STEP(&self->r, dax_drv_write("device_dax", "unbind", self->a));
-	rc = open_dev(self->a);
+	rc = dax_chardev_opens(self->a);
 	ASSERT_TRUE(rc == -ENXIO || rc == -ENOENT) TH_LOG("open: %d", rc);
 }
 

@@ -13,34 +13,6 @@ cd "$(dirname "$0")"
 . ./dax_tap.sh
 
 M=1048576
-MSG=
-fail() { MSG="$*"; return 1; }
-create() { daxctl create-device -r "$RID" "$@" 2>/tmp/daxctl.err | jq -r '.[0].chardev // empty'; }
-
-run_case() {
-	name=$1
-	shift
-	start=$(region_snapshot)
-	MSG=
-	ok=1
-	"$@" || ok=0
-	region_restore
-	now=$(region_snapshot)
-	if [ "$start" != "$now" ]; then
-		ok=0
-		MSG="$MSG; region not restored"
-		echo "$start" | sed 's/^/# before: /'
-		echo "$now" | sed 's/^/# after:  /'
-	fi
-	region_invariant || ok=0
-	if [ $ok -eq 1 ]; then
-		tap_ok "$name"
-	else
-		tap_not_ok "$name" "$MSG"
-		[ -s /tmp/daxctl.err ] && sed 's/^/# daxctl: /' /tmp/daxctl.err
-	fi
-	return 0
-}
 
 # number of "System RAM (kmem)" resources inside the ranges of device $1
 kmem_resources() {
@@ -63,6 +35,25 @@ dev_blocks() {
 	echo $(( $(dev_attr $1 size) / bs ))
 }
 
+# Every block of device $1 online and MemTotal $3 bytes above $2.
+expect_all_online() {
+	[ "$(dev_blocks_count $1 online)" -eq "$(dev_blocks $1)" ] ||
+		fail "online blocks $(dev_blocks_count $1 online) of $(dev_blocks $1)" || return 1
+	delta=$(( $(memtotal_bytes) - $2 ))
+	[ "$delta" -eq "$3" ] || fail "MemTotal grew by $delta" || return 1
+}
+
+# Device $1's memory offline and MemTotal back at $2; then -m devdax hands
+# it back to device_dax with no kmem resource left.
+expect_offline_then_devdax() {
+	[ "$(dev_blocks_count $1 online)" -eq 0 ] || fail "blocks still online" || return 1
+	[ "$(memtotal_bytes)" -eq "$2" ] || fail "MemTotal not back after offline" || return 1
+	daxctl reconfigure-device -m devdax $1 >/dev/null 2>/tmp/daxctl.err ||
+		fail "reconfigure -m devdax failed" || return 1
+	[ "$(dev_driver $1)" = device_dax ] || fail "driver '$(dev_driver $1)' after -m devdax" || return 1
+	[ "$(kmem_resources $1)" -eq 0 ] || fail "kmem resources left" || return 1
+}
+
 case_one_range_system_ram_and_back() {
 	base=$(memtotal_bytes)
 	dev=$(create -s 256M)
@@ -72,17 +63,9 @@ case_one_range_system_ram_and_back() {
 		fail "reconfigure -m system-ram failed" || return 1
 	[ "$(dev_driver $dev)" = kmem ] || fail "driver '$(dev_driver $dev)'" || return 1
 	[ "$(kmem_resources $dev)" -eq 1 ] || fail "kmem resources: $(kmem_resources $dev)" || return 1
-	[ "$(dev_blocks_count $dev online)" -eq "$(dev_blocks $dev)" ] ||
-		fail "online blocks $(dev_blocks_count $dev online) of $(dev_blocks $dev)" || return 1
-	delta=$(( $(memtotal_bytes) - base ))
-	[ "$delta" -eq $((256 * M)) ] || fail "MemTotal grew by $delta" || return 1
+	expect_all_online $dev $base $((256 * M)) || return 1
 	daxctl offline-memory $dev 2>/tmp/daxctl.err || fail "offline-memory failed" || return 1
-	[ "$(dev_blocks_count $dev online)" -eq 0 ] || fail "blocks still online" || return 1
-	[ "$(memtotal_bytes)" -eq "$base" ] || fail "MemTotal not back after offline" || return 1
-	daxctl reconfigure-device -m devdax $dev >/dev/null 2>/tmp/daxctl.err ||
-		fail "reconfigure -m devdax failed" || return 1
-	[ "$(dev_driver $dev)" = device_dax ] || fail "driver '$(dev_driver $dev)' after -m devdax" || return 1
-	[ "$(kmem_resources $dev)" -eq 0 ] || fail "kmem resources left" || return 1
+	expect_offline_then_devdax $dev $base || return 1
 	[ -c /dev/$dev ] || fail "/dev/$dev missing" || return 1
 }
 
@@ -111,17 +94,10 @@ case_two_range_system_ram_per_range() {
 		fail "memory blocks present: $((on + off)) of $(dev_blocks $dev)" || return 1
 	[ "$off" -gt 0 ] && tap_diag "daxctl 76.1 left $off blocks outside [resource, resource+size) offline; onlining them via sysfs"
 	dev_blocks_set $dev online_movable
-	[ "$(dev_blocks_count $dev online)" -eq "$(dev_blocks $dev)" ] || fail "not all blocks online" || return 1
-	delta=$(( $(memtotal_bytes) - base ))
-	[ "$delta" -eq $((512 * M)) ] || fail "MemTotal grew by $delta" || return 1
+	expect_all_online $dev $base $((512 * M)) || return 1
 	daxctl offline-memory $dev >/dev/null 2>/tmp/daxctl.err
 	dev_blocks_set $dev offline
-	[ "$(dev_blocks_count $dev online)" -eq 0 ] || fail "blocks still online" || return 1
-	[ "$(memtotal_bytes)" -eq "$base" ] || fail "MemTotal not back" || return 1
-	daxctl reconfigure-device -m devdax $dev >/dev/null 2>/tmp/daxctl.err ||
-		fail "reconfigure -m devdax failed" || return 1
-	[ "$(dev_driver $dev)" = device_dax ] || fail "driver after -m devdax" || return 1
-	[ "$(kmem_resources $dev)" -eq 0 ] || fail "kmem resources left" || return 1
+	expect_offline_then_devdax $dev $base
 }
 
 case_online_memory_with_auto_online_off() {

@@ -141,27 +141,6 @@ static int block_state(uint64_t addr, const char *state)
 	return dax_write_str(p, state);
 }
 
-static int open_dev(const char *dev)
-{
-	char p[PATH_MAX];
-	int fd;
-
-	snprintf(p, sizeof(p), "/dev/%s", dev);
-	fd = open(p, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
-static const char *drv_of(const char *dev)
-{
-	static char drv[DAX_NAME];
-
-	dax_dev_driver(dev, drv, sizeof(drv));
-	return drv;
-}
-
 /*
  * Every range of @dev has exactly one System RAM (kmem) resource and all
  * its memory blocks (@want 1), or none of either (@want 0).
@@ -269,10 +248,10 @@ static int kmem_default_region(struct dax_region *r, bool *swapped)
 
 /* Unbind daxR.0 from kmem: its memory is offline, so it is hot-removed. */
 #define ASSERT_KMEM_RELEASED(self) do { \
-	ASSERT_STREQ("kmem", drv_of((self)->dev)); \
+	ASSERT_STREQ("kmem", dax_driver_of((self)->dev)); \
 	ASSERT_OK_STEP(&(self)->r, dax_drv_write("kmem", "unbind", \
 						 (self)->dev)); \
-	ASSERT_STREQ("", drv_of((self)->dev)); \
+	ASSERT_STREQ("", dax_driver_of((self)->dev)); \
 	ASSERT_KMEM_MEMORY((self)->dev, 0); \
 } while (0)
 
@@ -283,12 +262,12 @@ TEST_F_TIMEOUT(kmem_default, boot_device_spans_region_and_binds_to_kmem, 120)
 	ASSERT_KMEM_DEFAULT(self);
 	ASSERT_EQ(self->r.size, dax_dev_u64(self->dev, "size"));
 	ASSERT_EQ(0, dax_region_u64(&self->r, "available_size"));
-	ASSERT_STREQ("kmem", drv_of(self->dev));
+	ASSERT_STREQ("kmem", dax_driver_of(self->dev));
 	ASSERT_KMEM_MEMORY(self->dev, 1);
 	/* hot-plugged offline: not counted yet */
 	ASSERT_EQ(self->start_memtotal, memtotal());
 	/* kmem owns it: no usable char device */
-	rc = open_dev(self->dev);
+	rc = dax_chardev_opens(self->dev);
 	ASSERT_TRUE(rc == -ENXIO || rc == -ENOENT) TH_LOG("open: %d", rc);
 }
 
@@ -323,10 +302,10 @@ TEST_F_TIMEOUT(kmem_default, device_dax_bind_without_new_id_fails_enodev, 120)
 	ASSERT_KMEM_RELEASED(self);
 	ASSERT_STR_FAILS(&self->r, dax_drvpath("device_dax", "bind", p),
 			 self->dev, ENODEV);
-	ASSERT_STREQ("", drv_of(self->dev));
+	ASSERT_STREQ("", dax_driver_of(self->dev));
 	/* kmem matches by region type: plain bind works */
 	ASSERT_OK_STEP(&self->r, dax_drv_write("kmem", "bind", self->dev));
-	ASSERT_STREQ("kmem", drv_of(self->dev));
+	ASSERT_STREQ("kmem", dax_driver_of(self->dev));
 	ASSERT_KMEM_MEMORY(self->dev, 1);
 }
 
@@ -334,11 +313,11 @@ TEST_F_TIMEOUT(kmem_default, new_id_makes_device_dax_take_the_device, 120)
 {
 	ASSERT_KMEM_DEFAULT(self);
 	ASSERT_KMEM_RELEASED(self);
-	ASSERT_NE(0, open_dev(self->dev));
+	ASSERT_NE(0, dax_chardev_opens(self->dev));
 	ASSERT_OK_STEP(&self->r, dax_drv_write("device_dax", "new_id",
 					       self->dev));
-	ASSERT_STREQ("device_dax", drv_of(self->dev));
-	ASSERT_EQ(0, open_dev(self->dev));
+	ASSERT_STREQ("device_dax", dax_driver_of(self->dev));
+	ASSERT_EQ(0, dax_chardev_opens(self->dev));
 }
 
 TEST_F_TIMEOUT(kmem_default, remove_id_undoes_new_id, 120)
@@ -349,16 +328,16 @@ TEST_F_TIMEOUT(kmem_default, remove_id_undoes_new_id, 120)
 	ASSERT_KMEM_RELEASED(self);
 	ASSERT_OK_STEP(&self->r, dax_drv_write("device_dax", "new_id",
 					       self->dev));
-	ASSERT_STREQ("device_dax", drv_of(self->dev));
+	ASSERT_STREQ("device_dax", dax_driver_of(self->dev));
 	/* stock: remove_id only drops the id, the binding stays */
 	ASSERT_OK_STEP(&self->r, dax_drv_write("device_dax", "remove_id",
 					       self->dev));
-	ASSERT_STREQ("device_dax", drv_of(self->dev));
+	ASSERT_STREQ("device_dax", dax_driver_of(self->dev));
 	ASSERT_OK_STEP(&self->r, dax_drv_write("device_dax", "unbind",
 					       self->dev));
 	ASSERT_STR_FAILS(&self->r, dax_drvpath("device_dax", "bind", p),
 			 self->dev, ENODEV);
-	ASSERT_STREQ("", drv_of(self->dev));
+	ASSERT_STREQ("", dax_driver_of(self->dev));
 }
 
 TEST_F_TIMEOUT(kmem_default, daxctl_reconfigure_devdax_moves_device_to_device_dax,
@@ -367,13 +346,13 @@ TEST_F_TIMEOUT(kmem_default, daxctl_reconfigure_devdax_moves_device_to_device_da
 	if (run("command -v daxctl >/dev/null"))
 		SKIP(return, "daxctl missing");
 	ASSERT_KMEM_DEFAULT(self);
-	ASSERT_STREQ("kmem", drv_of(self->dev));
+	ASSERT_STREQ("kmem", dax_driver_of(self->dev));
 	ASSERT_EQ(0, run("daxctl reconfigure-device -m devdax %s >/dev/null "
 			 "2>&1", self->dev));
 	ASSERT_INVARIANTS(&self->r);
-	ASSERT_STREQ("device_dax", drv_of(self->dev));
+	ASSERT_STREQ("device_dax", dax_driver_of(self->dev));
 	ASSERT_KMEM_MEMORY(self->dev, 0);
-	ASSERT_EQ(0, open_dev(self->dev));
+	ASSERT_EQ(0, dax_chardev_opens(self->dev));
 }
 
 TEST_F_TIMEOUT(kmem_default, new_device_is_sized_unbound_and_binds_to_kmem, 120)
@@ -386,11 +365,11 @@ TEST_F_TIMEOUT(kmem_default, new_device_is_sized_unbound_and_binds_to_kmem, 120)
 	ASSERT_OK_STEP(&self->r, dax_set_size(self->dev, 0));
 	ASSERT_OK_STEP(&self->r, dax_create_sized(&self->r, b, size));
 	/* sizing never probes, on a kmem region either */
-	ASSERT_STREQ("", drv_of(b));
+	ASSERT_STREQ("", dax_driver_of(b));
 	ASSERT_STR_FAILS(&self->r, dax_drvpath("device_dax", "bind", p), b,
 			 ENODEV);
 	ASSERT_OK_STEP(&self->r, dax_drv_write("kmem", "bind", b));
-	ASSERT_STREQ("kmem", drv_of(b));
+	ASSERT_STREQ("kmem", dax_driver_of(b));
 	ASSERT_KMEM_MEMORY(b, 1);
 	ASSERT_EQ(0, kmem_resources(self->r.start + size,
 				    self->r.start + self->r.size - 1, false));

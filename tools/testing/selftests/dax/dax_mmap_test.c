@@ -55,12 +55,10 @@ static bool probe_read(volatile uint64_t *p, uint64_t *out)
 	return ok;
 }
 
-static int open_dax(const char *dev)
+/* A shared read-write mapping of the first @len bytes of @fd. */
+static void *map_shared_rw(int fd, uint64_t len)
 {
-	char p[PATH_MAX];
-
-	snprintf(p, sizeof(p), "/dev/%s", dev);
-	return open(p, O_RDWR | O_CLOEXEC);
+	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 }
 
 static void fill(volatile uint64_t *base, uint64_t len, uint64_t seed)
@@ -119,7 +117,7 @@ FIXTURE_SETUP(mmap)
 	ASSERT_EQ(0, dax_bind_devdax(self->d));
 	self->size = dax_dev_u64(self->d, "size");
 	ASSERT_EQ(4 * SZ_2M, self->size);
-	self->fd = open_dax(self->d);
+	self->fd = dax_chardev_open(self->d);
 	ASSERT_LE(0, self->fd) TH_LOG("open /dev/%s: %s", self->d,
 				       strerror(errno));
 }
@@ -143,8 +141,7 @@ TEST_F(mmap, device_has_three_discontiguous_ranges)
 
 TEST_F(mmap, shared_mapping_of_whole_device_succeeds)
 {
-	void *p = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       self->fd, 0);
+	void *p = map_shared_rw(self->fd, self->size);
 
 	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
 	ASSERT_EQ(0, (uintptr_t)p % variant->align);
@@ -156,8 +153,7 @@ TEST_F_TIMEOUT(mmap, pattern_in_every_page_of_every_range_reads_back, 120)
 	uint64_t bad;
 	void *p;
 
-	p = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
-		 0);
+	p = map_shared_rw(self->fd, self->size);
 	ASSERT_NE(MAP_FAILED, p);
 	fill(p, self->size, 1);
 	bad = verify(p, self->size, 1);
@@ -176,8 +172,7 @@ TEST_F(mmap, partial_mapping_at_range_boundary_sees_same_data)
 	uint8_t *whole, *part;
 	uint64_t off = 2 * SZ_2M;	/* start of the third range */
 
-	whole = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		     self->fd, 0);
+	whole = map_shared_rw(self->fd, self->size);
 	ASSERT_NE(MAP_FAILED, whole);
 	fill((uint64_t *)whole, self->size, 7);
 	part = mmap(NULL, SZ_2M, PROT_READ, MAP_SHARED, self->fd, off);
@@ -206,7 +201,7 @@ TEST_F(mmap, touching_past_device_size_sigbus_spares_other_mappings)
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, anon);
 	anon[0] = MAGIC;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+	p = map_shared_rw(self->fd, len);
 	if (p == MAP_FAILED) {
 		/* refusing the oversized mapping outright is also a failure */
 		ASSERT_TRUE(errno == EINVAL || errno == ENXIO || errno == ENOMEM);
@@ -229,8 +224,7 @@ TEST_F(mmap, mmap_after_unbind_fails_and_old_mapping_sigbus)
 	uint64_t *p, v;
 	void *q;
 
-	p = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
-		 0);
+	p = map_shared_rw(self->fd, self->size);
 	ASSERT_NE(MAP_FAILED, p);
 	p[0] = MAGIC;
 	ASSERT_EQ(0, dax_drv_write("device_dax", "unbind", self->d));
@@ -248,8 +242,7 @@ TEST_F_TIMEOUT(mmap, data_survives_unbind_grow_rebind, 120)
 	uint64_t bad;
 	void *p;
 
-	p = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
-		 0);
+	p = map_shared_rw(self->fd, self->size);
 	ASSERT_NE(MAP_FAILED, p);
 	fill(p, self->size, 5);
 	ASSERT_EQ(0, munmap(p, self->size));
@@ -260,10 +253,9 @@ TEST_F_TIMEOUT(mmap, data_survives_unbind_grow_rebind, 120)
 	ASSERT_OK_STEP(&self->r, dax_set_size(self->d, self->size + 2 * SZ_2M));
 	ASSERT_OK_STEP(&self->r, dax_drv_write("device_dax", "bind", self->d));
 
-	self->fd = open_dax(self->d);
+	self->fd = dax_chardev_open(self->d);
 	ASSERT_LE(0, self->fd);
-	p = mmap(NULL, self->size + 2 * SZ_2M, PROT_READ | PROT_WRITE,
-		 MAP_SHARED, self->fd, 0);
+	p = map_shared_rw(self->fd, self->size + 2 * SZ_2M);
 	ASSERT_NE(MAP_FAILED, p);
 	bad = verify(p, self->size, 5);
 	ASSERT_EQ(UINT64_MAX, bad) TH_LOG("lost data at %#" PRIx64, bad);
@@ -292,7 +284,7 @@ FIXTURE_SETUP(mmap_huge)
 	ASSERT_EQ(0, build_three_range_device(&self->r, self->d, SZ_2M));
 	ASSERT_EQ(0, dax_bind_devdax(self->d));
 	self->size = dax_dev_u64(self->d, "size");
-	self->fd = open_dax(self->d);
+	self->fd = dax_chardev_open(self->d);
 	ASSERT_LE(0, self->fd);
 }
 

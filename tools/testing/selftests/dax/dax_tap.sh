@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Tiny TAP printer and dax region helpers for the shell scenarios.
-# Source it; call tap_* per case and tap_done at the end.
+# Source it; call run_case (or tap_*) per case and tap_done at the end.
 
 TAP_N=0
 TAP_FAILED=0
@@ -130,4 +130,48 @@ region_restore() {
 		echo 0 > /sys/bus/dax/devices/$dev/size 2>/dev/null
 		[ "$dev" = "dax$RID.0" ] || echo $dev > $REGION/delete 2>/dev/null
 	done
+}
+
+# ---- one case ---------------------------------------------------------------
+# run_case NAME CMD...: snapshot the region, run CMD, restore the region,
+# then report NAME: ok if CMD returned 0, the region came back as it was
+# and the accounting invariant holds; SKIP (reason in MSG) if CMD returned
+# 2; not ok otherwise, with MSG and daxctl's last stderr. A case says why
+# it failed with `fail "why" || return 1`.
+MSG=
+fail() { MSG="$*"; return 1; }
+
+# name of the device made by `daxctl create-device ...` ("" on failure)
+create() { daxctl create-device -r "$RID" "$@" 2>/tmp/daxctl.err | jq -r '.[0].chardev // empty'; }
+
+run_case() {
+	name=$1
+	shift
+	start=$(region_snapshot)
+	MSG=
+	ok=1
+	"$@"
+	case $? in
+	0) ;;
+	2) ok=2 ;;
+	*) ok=0 ;;
+	esac
+	region_restore
+	now=$(region_snapshot)
+	if [ "$start" != "$now" ]; then
+		ok=0
+		MSG="$MSG; region not restored"
+		echo "$start" | sed 's/^/# before: /'
+		echo "$now" | sed 's/^/# after:  /'
+	fi
+	region_invariant || ok=0
+	if [ $ok -eq 2 ]; then
+		tap_skip "$name" "$MSG"
+	elif [ $ok -eq 1 ]; then
+		tap_ok "$name"
+	else
+		tap_not_ok "$name" "$MSG"
+		[ -s /tmp/daxctl.err ] && sed 's/^/# daxctl: /' /tmp/daxctl.err
+	fi
+	return 0
 }

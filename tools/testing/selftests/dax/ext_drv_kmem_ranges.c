@@ -10,16 +10,6 @@
 
 #define NR_TESTS 6
 
-static uint64_t block_size(void)
-{
-	char buf[64];
-
-	if (ext_read("/sys/devices/system/memory/block_size_bytes", buf,
-		     sizeof(buf)) <= 0)
-		return 0;
-	return strtoull(buf, NULL, 16);
-}
-
 /* "System RAM (kmem)" resources inside [start, end] */
 static int count_kmem_ram(uint64_t start, uint64_t end, uint64_t *first)
 {
@@ -44,21 +34,6 @@ static int count_kmem_ram(uint64_t start, uint64_t end, uint64_t *first)
 	}
 	fclose(f);
 	return n;
-}
-
-/* offline whatever blocks of [start, start + len) came up online */
-static void offline_blocks(uint64_t start, uint64_t len, uint64_t blk)
-{
-	char path[PATH_MAX], state[32];
-	uint64_t b;
-
-	for (b = start / blk; b < (start + len) / blk; b++) {
-		snprintf(path, sizeof(path),
-			 "/sys/devices/system/memory/memory%" PRIu64 "/state", b);
-		if (ext_read(path, state, sizeof(state)) > 0 &&
-		    !strcmp(state, "online"))
-			ext_write(path, "offline");
-	}
 }
 
 /* kernel log lines after @fd's position that mention @dev and @word */
@@ -91,20 +66,20 @@ static int kmsg_open_at_end(void)
 
 int main(void)
 {
-	uint64_t blk = block_size(), a, end, first = 0;
-	struct ext_region r;
-	char dev[64] = "";
+	uint64_t blk = dax_block_size(), a, end, first = 0;
+	struct dax_region r;
+	char dev[DAX_NAME] = "";
 	int err, n, round, kfd, msgs;
 
 	ext_plan(NR_TESTS);
-	if (ext_find_region(&r) || !blk) {
+	if (dax_region_find(&r) || !blk) {
 		while (ext_test_nr < NR_TESTS)
 			ext_skip("kmem_ranges", "no hmem dax region or memory blocks");
 		return 0;
 	}
 	a = (r.start + blk - 1) / blk * blk;
 	end = r.start + r.size - 1;
-	if (ext_read_u64(ext_region_attr(&r, "available_size")) != r.size ||
+	if (dax_region_u64(&r, "available_size") != r.size ||
 	    a + 3 * blk - 1 > end || blk < 8 * r.align) {
 		while (ext_test_nr < NR_TESTS)
 			ext_skip("kmem_ranges", "region too small or not idle");
@@ -112,15 +87,17 @@ int main(void)
 	}
 
 	/* block, small, small, block: none adjacent to the one before */
-	err = ext_create_dev(&r, dev, sizeof(dev));
+	err = dax_create(&r, dev);
 	if (!err)
-		err = ext_add_mapping(dev, a, blk);
+		err = dax_write_mapping(dev, a, a + blk - 1);
 	if (!err)
-		err = ext_add_mapping(dev, a + blk + r.align, r.align);
+		err = dax_write_mapping(dev, a + blk + r.align,
+					a + blk + 2 * r.align - 1);
 	if (!err)
-		err = ext_add_mapping(dev, a + blk + 3 * r.align, r.align);
+		err = dax_write_mapping(dev, a + blk + 3 * r.align,
+					a + blk + 4 * r.align - 1);
 	if (!err)
-		err = ext_add_mapping(dev, a + 2 * blk, blk);
+		err = dax_write_mapping(dev, a + 2 * blk, a + 3 * blk - 1);
 	ext_result(!err && ext_count_mappings(dev) == 4,
 		   "kmem_ranges_setup: %s with 4 ranges", dev);
 	if (err) {
@@ -142,7 +119,7 @@ int main(void)
 		if (kfd >= 0)
 			close(kfd);
 		if (round == 0) {
-			if (ext_impl_is_ours())
+			if (!dax_impl_is_stock())
 				ext_result(msgs == 1, "kmem_ranges_one_message: %d",
 					   msgs);
 			else
@@ -150,8 +127,7 @@ int main(void)
 					 "stock reports each small range");
 		}
 
-		offline_blocks(a, blk, blk);
-		offline_blocks(a + 2 * blk, blk, blk);
+		/* offlines the hot-plugged blocks, then unbinds */
 		ext_unbind(dev);
 		n = count_kmem_ram(r.start, end, NULL);
 		ext_result(n == 0 && !ext_dev_bound_to(dev, "kmem"),

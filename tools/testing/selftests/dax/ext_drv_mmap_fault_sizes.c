@@ -51,12 +51,12 @@ static int check_device(const char *dev, uint64_t size, uint64_t align,
 	return 0;
 }
 
-static void run_align(const struct ext_region *r, uint64_t align)
+static void run_align(const struct dax_region *r, uint64_t align)
 {
 	uint64_t piece = align > r->align ? align : r->align;
 	uint64_t first = (r->start + piece - 1) / piece * piece;
 	uint64_t bad = 0;
-	char dev[64] = "";
+	char dev[DAX_NAME] = "";
 	int err;
 
 	if (first + 2 * piece > r->start + r->size) {
@@ -64,9 +64,9 @@ static void run_align(const struct ext_region *r, uint64_t align)
 		return;
 	}
 
-	err = ext_create_dev(r, dev, sizeof(dev));
+	err = dax_create(r, dev);
 	if (!err)
-		err = ext_write(ext_dev_attr(dev, "align"), "%" PRIu64, align);
+		err = dax_set_align(dev, align);
 	if (err == -EINVAL) {
 		ext_diag("align %#" PRIx64 " not supported here", align);
 		ext_skip("fault_sizes", "alignment not supported");
@@ -74,9 +74,10 @@ static void run_align(const struct ext_region *r, uint64_t align)
 		return;
 	}
 	if (!err)
-		err = ext_add_mapping(dev, first + piece, piece);
+		err = dax_write_mapping(dev, first + piece,
+					first + 2 * piece - 1);
 	if (!err)
-		err = ext_add_mapping(dev, first, piece);
+		err = dax_write_mapping(dev, first, first + piece - 1);
 	if (!err)
 		err = ext_bind(dev, "device_dax");
 	if (!err)
@@ -88,12 +89,12 @@ static void run_align(const struct ext_region *r, uint64_t align)
 
 int main(void)
 {
-	struct ext_region r;
+	struct dax_region r;
 	unsigned int i;
 
 	ext_plan(NR_TESTS);
-	if (ext_find_region(&r) ||
-	    ext_read_u64(ext_region_attr(&r, "available_size")) != r.size) {
+	if (dax_region_find(&r) ||
+	    dax_region_u64(&r, "available_size") != r.size) {
 		for (i = 0; i < NR_TESTS; i++)
 			ext_skip("fault_sizes", "no idle hmem dax region");
 		return 0;

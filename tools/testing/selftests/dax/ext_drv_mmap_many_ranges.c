@@ -34,7 +34,9 @@ static int fill_device(const char *dev, uint64_t base, uint64_t chunk,
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		rc = ext_add_mapping(dev, base + scramble(i, n) * chunk, chunk);
+		uint64_t start = base + scramble(i, n) * chunk;
+
+		rc = dax_write_mapping(dev, start, start + chunk - 1);
 		if (rc) {
 			ext_diag("mapping %" PRIu64 " of %" PRIu64 ": %s", i, n,
 				 strerror(-rc));
@@ -90,13 +92,13 @@ int main(void)
 	const char *env = getenv("EXT_DRV_NR_RANGES");
 	uint64_t n = env ? strtoull(env, NULL, 0) : 1024;
 	uint64_t chunk, avail, bad, word;
-	char dev[64] = "", lin[64] = "";
-	struct ext_region r;
+	char dev[DAX_NAME] = "", lin[DAX_NAME] = "";
+	struct dax_region r;
 	int nr, err;
 	char *map;
 
 	ext_plan(5);
-	if (ext_find_region(&r)) {
+	if (dax_region_find(&r)) {
 		ext_skip("many_ranges", "no hmem dax region");
 		ext_skip("many_ranges_mmap", "no region");
 		ext_skip("many_ranges_sigbus_past_end", "no region");
@@ -105,7 +107,7 @@ int main(void)
 		return 0;
 	}
 	chunk = r.align;
-	avail = ext_read_u64(ext_region_attr(&r, "available_size"));
+	avail = dax_region_u64(&r, "available_size");
 	if (avail != r.size || r.size < n * chunk) {
 		ext_diag("need an idle region of %" PRIu64 " bytes, %" PRIu64 " of %" PRIu64 " available",
 			 n * chunk, avail, r.size);
@@ -118,7 +120,7 @@ int main(void)
 	}
 
 	/* 1: the device really has n ranges and binds to device_dax */
-	err = ext_create_dev(&r, dev, sizeof(dev));
+	err = dax_create(&r, dev);
 	if (!err)
 		err = fill_device(dev, r.start, chunk, n);
 	nr = err ? 0 : ext_count_mappings(dev);
@@ -154,9 +156,9 @@ int main(void)
 	/* 4: the markers sit at the physical addresses of their ranges */
 	ext_destroy_dev(&r, dev);
 	dev[0] = '\0';
-	err = ext_create_dev(&r, lin, sizeof(lin));
+	err = dax_create(&r, lin);
 	if (!err)
-		err = ext_add_mapping(lin, r.start, n * chunk);
+		err = dax_write_mapping(lin, r.start, r.start + n * chunk - 1);
 	if (!err)
 		err = ext_bind(lin, "device_dax");
 	map = err ? MAP_FAILED : ext_map_dev(lin, n * chunk, MAP_SHARED, 0, &err);
@@ -173,7 +175,7 @@ int main(void)
 cleanup:
 	ext_destroy_dev(&r, dev);
 	ext_destroy_dev(&r, lin);
-	avail = ext_read_u64(ext_region_attr(&r, "available_size"));
+	avail = dax_region_u64(&r, "available_size");
 	ext_result(avail == r.size, "many_ranges_cleanup: available_size %#" PRIx64,
 		   avail);
 	return ext_failures ? 1 : 0;

@@ -31,14 +31,6 @@ static char *aligned_hole(size_t len, size_t align)
 	return (char *)a;
 }
 
-static int open_dev(const char *dev)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "/dev/%s", dev);
-	return open(path, O_RDWR | O_CLOEXEC);
-}
-
 /* false if it had to stop early (and skipped what was left) */
 static bool run(const char *dev, uint64_t align)
 {
@@ -47,7 +39,7 @@ static bool run(const char *dev, uint64_t align)
 	char *map, *off_map, *hole;
 	int fd, err;
 
-	fd = open_dev(dev);
+	fd = dax_chardev_open(dev);
 	if (fd < 0) {
 		ext_result(false, "mmap_rules_open: %s", strerror(errno));
 		skip_rest("cannot open device");
@@ -70,7 +62,7 @@ static bool run(const char *dev, uint64_t align)
 
 	/* 3: an unaligned file offset at an aligned address is refused */
 	hole = aligned_hole(align, align);
-	if (!ext_impl_is_ours()) {
+	if (dax_impl_is_stock()) {
 		ext_skip("mmap_rules_unaligned_offset_einval",
 			 "stock accepts unaligned offsets with MAP_FIXED");
 	} else if (!hole) {
@@ -139,29 +131,30 @@ static void rebind_and_check(const char *dev, uint64_t align)
 
 int main(void)
 {
-	struct ext_region r;
-	char dev[64] = "";
+	struct dax_region r;
+	char dev[DAX_NAME] = "";
 	uint64_t align;
 	int err;
 
 	ext_plan(NR_TESTS);
-	if (ext_find_region(&r)) {
+	if (dax_region_find(&r)) {
 		skip_rest("no hmem dax region");
 		return 0;
 	}
 	align = r.align;
-	if (ext_read_u64(ext_region_attr(&r, "available_size")) != r.size ||
+	if (dax_region_u64(&r, "available_size") != r.size ||
 	    r.size < 4 * align) {
 		skip_rest("region too small or not idle");
 		return 0;
 	}
 
 	/* two ranges: chunks 2 and 0, in that order */
-	err = ext_create_dev(&r, dev, sizeof(dev));
+	err = dax_create(&r, dev);
 	if (!err)
-		err = ext_add_mapping(dev, r.start + 2 * align, align);
+		err = dax_write_mapping(dev, r.start + 2 * align,
+					r.start + 3 * align - 1);
 	if (!err)
-		err = ext_add_mapping(dev, r.start, align);
+		err = dax_write_mapping(dev, r.start, r.start + align - 1);
 	if (!err)
 		err = ext_bind(dev, "device_dax");
 	if (err) {
