@@ -201,7 +201,8 @@ static int dax_id_add(struct dax_device_driver *dax_drv, const char *name)
 	return 0;
 }
 
-static void dax_id_remove(struct dax_device_driver *dax_drv, const char *name)
+/* an id that is not on the list is not an error, as on stock kernels */
+static int dax_id_remove(struct dax_device_driver *dax_drv, const char *name)
 {
 	struct dax_id *entry;
 
@@ -211,36 +212,42 @@ static void dax_id_remove(struct dax_device_driver *dax_drv, const char *name)
 		list_del(&entry->list);
 		kfree(entry);
 	}
+	return 0;
 }
 
-static ssize_t new_id_store(struct device_driver *drv, const char *buf,
-			    size_t count)
+/* new_id: a named device now matches, so try to bind it right away */
+static int dax_id_add_and_attach(struct dax_device_driver *dax_drv,
+				 const char *name)
+{
+	int rc = dax_id_add(dax_drv, name);
+
+	return rc ? rc : driver_attach(&dax_drv->drv);
+}
+
+static ssize_t dax_id_store(struct device_driver *drv, const char *buf,
+			    size_t count,
+			    int (*op)(struct dax_device_driver *, const char *))
 {
 	char name[DAX_DEV_NAME_MAX];
 	int rc;
 
 	rc = dax_parse_dev_name(buf, name, sizeof(name));
-	if (rc)
-		return rc;
-	rc = dax_id_add(to_dax_drv(drv), name);
-	if (rc)
-		return rc;
-	rc = driver_attach(drv);
+	if (!rc)
+		rc = op(to_dax_drv(drv), name);
 	return rc ? rc : count;
+}
+
+static ssize_t new_id_store(struct device_driver *drv, const char *buf,
+			    size_t count)
+{
+	return dax_id_store(drv, buf, count, dax_id_add_and_attach);
 }
 static DRIVER_ATTR_WO(new_id);
 
 static ssize_t remove_id_store(struct device_driver *drv, const char *buf,
 			       size_t count)
 {
-	char name[DAX_DEV_NAME_MAX];
-	int rc;
-
-	rc = dax_parse_dev_name(buf, name, sizeof(name));
-	if (rc)
-		return rc;
-	dax_id_remove(to_dax_drv(drv), name);
-	return count;
+	return dax_id_store(drv, buf, count, dax_id_remove);
 }
 static DRIVER_ATTR_WO(remove_id);
 
