@@ -187,15 +187,29 @@ def config_mismatches(src):
 		if have.get(n, 'n') != v and n in known]
 
 
+def wanted_stamp():
+	"""The config fragment's hash: a tree configured from it carries it."""
+	with open(CONFIG_FRAGMENT, 'rb') as f:
+		return hashlib.sha256(f.read()).hexdigest()
+
+
+def stamp_path(src):
+	return os.path.join(os.path.dirname(src), 'config.stamp')
+
+
+def configured(src):
+	"""True when src's .config was made from today's fragment."""
+	stamp = stamp_path(src)
+	if not (os.path.exists(stamp) and os.path.exists(os.path.join(src, '.config'))):
+		return False
+	with open(stamp) as f:
+		return f.read().strip() == wanted_stamp()
+
+
 def configure(impl, src):
 	"""tinyconfig + dax.config, redone only when the fragment changes."""
-	with open(CONFIG_FRAGMENT, 'rb') as f:
-		want = hashlib.sha256(f.read()).hexdigest()
-	stamp = os.path.join(os.path.dirname(src), 'config.stamp')
-	if os.path.exists(stamp) and os.path.exists(os.path.join(src, '.config')):
-		with open(stamp) as f:
-			if f.read().strip() == want:
-				return
+	if configured(src):
+		return
 	env = host.build_env()
 	with Step(f'configure {impl} (tinyconfig + dax.config)'):
 		quiet = {'stdout': subprocess.DEVNULL, 'env': env}
@@ -208,8 +222,8 @@ def configure(impl, src):
 	if bad:
 		host.die('config options did not stick: ' +
 			 ', '.join(f'{n}={v} (got {g})' for n, v, g in bad))
-	with open(stamp, 'w') as f:
-		f.write(want + '\n')
+	with open(stamp_path(src), 'w') as f:
+		f.write(wanted_stamp() + '\n')
 
 
 def make_args(src, *targets):
@@ -217,13 +231,7 @@ def make_args(src, *targets):
 		'W=1'] + list(targets)
 
 
-def build(impl):
-	"""Prepare and build build/<impl>/src; returns the tree's path."""
-	stock = extract('stock')
-	src = stock if impl == 'stock' else extract('ours')
-	if impl == 'ours':
-		overlay(stock, src)
-	configure(impl, src)
+def make_kernel(impl, src):
 	log = os.path.join(os.path.dirname(src), 'build.log')
 	with host.build_lock(), Step(f'build {impl} kernel (bzImage, modules)'):
 		with open(log, 'w') as out:
@@ -233,6 +241,53 @@ def build(impl):
 	if res.returncode:
 		subprocess.run(['tail', '-n', '40', log])
 		host.die(f'{impl} kernel build failed, see {log}')
+
+
+def built(src):
+	return configured(src) and os.path.exists(os.path.join(src, 'vmlinux'))
+
+
+def copy_built_stock(stock):
+	"""Make build/ours/src a copy of the built stock tree.
+
+	The two trees differ in drivers/dax (and patches/series) alone, so a
+	copy of the stock build with the overlay laid over it rebuilds only
+	those objects and the final link, instead of the whole kernel.
+	"""
+	ours = tree_dir('ours')
+	parent = os.path.dirname(ours)
+	os.makedirs(parent, exist_ok=True)
+	with Step('copy the built stock tree for ours'):
+		tmp = ours + '.tmp'
+		shutil.rmtree(tmp, ignore_errors=True)
+		host.run(['cp', '-a', '--reflink=auto', stock, tmp])
+		shutil.rmtree(ours, ignore_errors=True)
+		os.rename(tmp, ours)
+		shutil.copy2(stamp_path(stock), stamp_path(ours))
+		manifest = os.path.join(parent, 'overlay.list')
+		if os.path.exists(manifest):
+			os.unlink(manifest)
+	return ours
+
+
+def build(impl):
+	"""Prepare and build build/<impl>/src; returns the tree's path.
+
+	The stock tree is built first in any case; ours starts as a copy of
+	it whenever ours was not built from today's config fragment.
+	"""
+	stock = extract('stock')
+	if impl == 'stock' or not built(tree_dir('ours')):
+		configure('stock', stock)
+		make_kernel('stock', stock)
+	if impl == 'stock':
+		return stock
+	src = tree_dir('ours')
+	if not built(src):
+		src = copy_built_stock(stock)
+	overlay(stock, src)
+	configure(impl, src)
+	make_kernel(impl, src)
 	return src
 
 
@@ -243,6 +298,8 @@ def prepare_ours_tree():
 	uapi headers) for both implementations.
 	"""
 	stock = extract('stock')
-	src = extract('ours')
+	src = tree_dir('ours')
+	if not os.path.exists(os.path.join(src, 'Makefile')):
+		src = copy_built_stock(stock) if built(stock) else extract('ours')
 	overlay(stock, src)
 	return src
