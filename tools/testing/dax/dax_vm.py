@@ -10,6 +10,7 @@ it in qemu on soft-reserved memory, and run the demo, the tests or a shell.
 """
 
 import argparse
+import fnmatch
 import os
 import sys
 
@@ -17,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import dax_vm_host as host          # noqa: E402
 import dax_vm_initramfs as initramfs  # noqa: E402
+import dax_vm_ndctl as ndctl        # noqa: E402
 import dax_vm_parser as parser      # noqa: E402
 import dax_vm_qemu as qemu          # noqa: E402
 import dax_vm_static as static      # noqa: E402
@@ -43,6 +45,8 @@ def parse_args(argv):
 		       help='seconds before a boot counts as hung')
 	p.add_argument('--no-static', action='store_true',
 		       help='skip checkpatch/sparse/W=1 in test')
+	p.add_argument('--no-ndctl', action='store_true',
+		       help='test: skip the ndctl suites (their own boot)')
 	p.add_argument('job', choices=('run', 'test', 'shell', 'build', 'bench'))
 	p.add_argument('filter', nargs='?', default='',
 		       help='test: SUITE-GLOB[:ARG,ARG] (e.g. kunit-*, '
@@ -57,11 +61,15 @@ def impls(args):
 	return ['ours', 'stock'] if args.impl == 'both' else [args.impl]
 
 
+def selftest_tree(impl, src):
+	"""The selftests are always built from the ours tree."""
+	return src if impl == 'ours' else tree.prepare_ours_tree()
+
+
 def prepare(impl):
-	"""Kernel and initramfs for impl; selftests always from the ours tree."""
+	"""Kernel and initramfs for impl."""
 	src = tree.build(impl)
-	selftest_tree = src if impl == 'ours' else tree.prepare_ours_tree()
-	initrd = initramfs.build(impl, src, selftest_tree)
+	initrd = initramfs.build(impl, src, selftest_tree(impl, src))
 	return src, initrd
 
 
@@ -69,6 +77,29 @@ def boot_files(impl):
 	logs = os.path.join(host.BUILD_ROOT, impl, 'logs')
 	os.makedirs(logs, exist_ok=True)
 	return os.path.join(logs, 'console.log'), os.path.join(logs, 'results.log')
+
+
+def filter_glob(args):
+	return args.filter.split(':', 1)[0]
+
+
+def ndctl_boot_wanted(args, providers):
+	"""Whether the filter selects a suite of the ndctl boot: ndctl's own
+	tests (ndctl-NAME) or our pmem/CXL provider suites."""
+	if args.no_ndctl:
+		return False
+	glob = filter_glob(args)
+	names = ['ndctl-' + t[0] for t in ndctl.suite_tests()] + providers
+	return not glob or any(fnmatch.fnmatch(n, glob) for n in names)
+
+
+def dax_suites_wanted(args, tree_dir):
+	"""Whether the filter selects a suite of the first boot: the guest
+	checks, the KUnit modules or the conformance suites."""
+	glob = filter_glob(args)
+	names = ['guest', 'kunit-dax_region_alloc_test'] + \
+		initramfs.conformance_tests(tree_dir)
+	return not glob or any(fnmatch.fnmatch(n, glob) for n in names)
 
 
 def kernel_cmdline(args, impl, job, layout):
@@ -81,12 +112,17 @@ def kernel_cmdline(args, impl, job, layout):
 
 
 def boot(args, impl, job, src, initrd, on_console=None, on_result=None):
-	layout = qemu.Layout(args.sr_size, args.sr_count, args.nodes)
 	console, results = boot_files(impl)
+	logs = None
+	if job == 'ndctl':
+		layout = qemu.PmemLayout(os.path.join(host.BUILD_ROOT, impl, 'nvdimm.img'))
+		logs = os.path.join(os.path.dirname(console), 'ndctl.log')
+	else:
+		layout = qemu.Layout(args.sr_size, args.sr_count, args.nodes)
 	cmd = qemu.qemu_command(qemu.kernel_image(src), initrd,
 				kernel_cmdline(args, impl, job, layout), layout,
 				console, results, args.kvm,
-				interactive=(job == 'shell'))
+				interactive=(job == 'shell'), logs=logs)
 	if job == 'shell':
 		return qemu.interactive(cmd), None
 	b = qemu.Boot(cmd, console, results, args.timeout)
@@ -122,16 +158,8 @@ def print_case(case):
 	print(f'  {mark} {case}{note}', flush=True)
 
 
-def test_one(args, impl):
-	"""All suites of one implementation; returns (cases, splats)."""
-	cases = []
-	src, initrd = prepare(impl)
-	if impl == 'ours' and not args.no_static and not args.filter:
-		with Step('static checks (checkpatch --strict, W=1, sparse)'):
-			static_cases = static.run(src)
-		for c in static_cases:
-			print_case(c)
-		cases += static_cases
+def boot_suites(args, impl, job, src, initrd, what):
+	"""One boot running suites; returns (cases, splats)."""
 	stream = parser.ResultStream(on_case=print_case)
 	scanner = parser.SplatScanner()
 
@@ -139,17 +167,41 @@ def test_one(args, impl):
 		if line.startswith('# dax-vm-suite-begin '):
 			host.progress(f'{impl}: suite {line.split()[-1]}')
 		stream.feed(line)
-	with Step(f'boot {impl} and run the suites'):
-		verdict, b = boot(args, impl, 'test', src, initrd,
+	with Step(f'boot {impl} and run {what}'):
+		verdict, b = boot(args, impl, job, src, initrd,
 				  on_console=scanner.feed, on_result=on_result)
-	cases += stream.cases()
+	cases = stream.cases()
 	if not stream.done:
-		cases.append(parser.Case('dax-vm', 0, 'guest finished all suites', 'crash'))
+		cases.append(parser.Case('dax-vm', 0, f'guest finished {what}', 'crash'))
 	if verdict is None:
 		host.progress(f'{impl}: guest gave no verdict (exit code {b.exit_code})')
 	for suite, line in scanner.splats:
 		print(f'  not ok kernel warning in {suite}: {line}')
 	return cases, scanner.splats
+
+
+def test_one(args, impl):
+	"""All suites of one implementation; returns (cases, splats)."""
+	cases, splats = [], []
+	src, initrd = prepare(impl)
+	if impl == 'ours' and not args.no_static and not args.filter:
+		with Step('static checks (checkpatch --strict, W=1, sparse)'):
+			static_cases = static.run(src)
+		for c in static_cases:
+			print_case(c)
+		cases += static_cases
+	stree = selftest_tree(impl, src)
+	providers = initramfs.provider_tests(stree)
+	if dax_suites_wanted(args, stree):
+		c, s = boot_suites(args, impl, 'test', src, initrd, 'the suites')
+		cases, splats = cases + c, splats + s
+	if ndctl_boot_wanted(args, providers):
+		initrd = initramfs.build_ndctl(impl, src, stree,
+					       ndctl.suite_tests())
+		c, s = boot_suites(args, impl, 'ndctl', src, initrd,
+				   'the pmem, CXL and ndctl suites')
+		cases, splats = cases + c, splats + s
+	return cases, splats
 
 
 def job_test(args):

@@ -13,7 +13,7 @@ HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.abspath(os.path.join(HARNESS_DIR, '..', '..', '..'))
 BUILD_ROOT = os.environ.get('DAX_VM_BUILD', os.path.join(REPO_ROOT, 'build'))
 SOURCE_TARBALL = '/usr/src/linux-source-6.12.tar.xz'
-LOCK_FILE = '/tmp/dax-vm-build.lock'
+LOCK_FILE = os.environ.get('DAX_VM_LOCK', '/tmp/dax-vm-build.lock')
 CCACHE_DIR = os.environ.get('CCACHE_DIR', '/root/.cache/dax-vm-ccache')
 
 # package -> a file that proves it is installed

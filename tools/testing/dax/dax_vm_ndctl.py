@@ -10,6 +10,7 @@ and libraries find each other through their $ORIGIN run paths) at
 
 import hashlib
 import os
+import re
 import shutil
 
 import dax_vm_host as host
@@ -95,3 +96,33 @@ def install(root, copy_with_libs):
 	shutil.copytree(os.path.join(source_dir(), 'test'),
 			os.path.join(dst, 'test'), dirs_exist_ok=True,
 			ignore=shutil.ignore_patterns('*.c', '*.h', 'meson.build'))
+
+
+# Besides test/meson.build's "dax" suite, the tests that exercise the dax
+# bus through other suites: libndctl (nfit_test's device-dax namespaces),
+# align.sh (namespace alignment on ACPI.NFIT) and cxl-destroy-region.sh.
+EXTRA_TESTS = ('libndctl', 'align.sh', 'cxl-destroy-region.sh')
+TEST_RE = re.compile(r"\[\s*'([^']+)',\s*(\w+),\s*'(\w+)'\s*\]")
+EXE_RE = re.compile(r"^\s*(\w+)\s*=\s*executable\('([^']+)'", re.M)
+SCRIPT_RE = re.compile(r"^\s*(\w+)\s*=\s*find_program\('([^']+)'\)", re.M)
+
+
+def suite_tests():
+	"""[(name, guest path)] in test/meson.build's order, for the dax
+	suite and EXTRA_TESTS; the list is read from ndctl's own build file."""
+	build()
+	text = open(os.path.join(source_dir(), 'test', 'meson.build')).read()
+	exes = dict(EXE_RE.findall(text))
+	scripts = dict(SCRIPT_RE.findall(text))
+	out = []
+	for name, var, suite in TEST_RE.findall(text):
+		if suite != 'dax' and name not in EXTRA_TESTS:
+			continue
+		if var in exes:
+			path = f'{GUEST_DIR}/build/test/{exes[var]}'
+		elif var in scripts:
+			path = f'{GUEST_DIR}/test/{scripts[var]}'
+		else:
+			host.die(f'ndctl test {name}: no program for {var}')
+		out.append((name, path))
+	return out

@@ -75,9 +75,50 @@ class Layout:
 		return args
 
 
+class PmemLayout:
+	"""Guest memory for the ndctl suites: RAM, legacy pmem, an NVDIMM.
+
+	memmap=SIZE!START turns RAM above 4G into legacy (e820) pmem for the
+	tests that look for the "e820" bus; qemu's nvdimm device, backed by a
+	sparse file and given label space, is the ACPI.NFIT bus that
+	daxctl-devices.sh, align.sh, dm.sh and sub-section.sh carve.
+	"""
+
+	# nfit_test fakes its NVDIMMs' physical addresses in [4G, 8G): the
+	# e820 pmem goes above that, after 5G of RAM from 4G up
+	RAM = 8 << 30
+	E820 = 4 << 30
+	NVDIMM = 8 << 30
+	LABELS = 128 << 10
+	machine = 'pc,nvdimm=on'
+
+	def __init__(self, image):
+		self.image = image
+
+	def cmdline(self):
+		# with more than 3.5G, qemu puts 3G below 4G and the rest above
+		start = 4 << 30
+		start += self.RAM - (3 << 30)
+		return f'memmap={self.E820 >> 20}M!{start >> 20}M'
+
+	def qemu_args(self):
+		ram = (self.RAM + self.E820) >> 20
+		# a blank (sparse) NVDIMM for every boot: no labels, no data;
+		# qemu takes the label area from the end of the backing file
+		backing = self.NVDIMM + self.LABELS
+		with open(self.image, 'wb') as f:
+			f.truncate(backing)
+		slot = -(-backing >> 30)
+		return ['-m', f'{ram}M,slots=2,maxmem={ram + (slot << 10)}M',
+			'-object', 'memory-backend-file,id=nvmem0,share=on,'
+			f'mem-path={self.image},size={backing >> 10}K',
+			'-device', f'nvdimm,id=nvdimm0,memdev=nvmem0,label-size={self.LABELS}']
+
+
 def qemu_command(kernel, initrd, append, layout, console, results, kvm,
-		 interactive=False):
-	cmd = ['qemu-system-x86_64', '-machine', 'pc', '-smp', '2',
+		 interactive=False, logs=None):
+	machine = getattr(layout, 'machine', 'pc')
+	cmd = ['qemu-system-x86_64', '-machine', machine, '-smp', '2',
 	       '-nographic', '-no-reboot', '-kernel', kernel, '-initrd', initrd,
 	       '-append', append,
 	       '-device', f'isa-debug-exit,iobase={EXIT_PORT:#x},iosize=0x04']
@@ -90,6 +131,8 @@ def qemu_command(kernel, initrd, append, layout, console, results, kvm,
 		cmd += ['-display', 'none', '-monitor', 'none',
 			'-serial', f'file:{console}']
 	cmd += ['-serial', f'file:{results}']
+	if logs:
+		cmd += ['-serial', f'file:{logs}']
 	return cmd
 
 

@@ -17,6 +17,7 @@ import re
 import subprocess
 
 import dax_vm_host as host
+import dax_vm_testmods as testmods
 import dax_vm_tree as tree
 from dax_vm_parser import Case
 
@@ -87,29 +88,18 @@ NVDIMM_TEST = 'tools/testing/nvdimm'
 
 
 def nvdimm_test_builds(src):
-	"""Build tools/testing/nvdimm (nfit_test) against our headers.
-
-	It compiles device.c, pmem.c and its own dax-dev.c override of
-	dax_pgoff_to_phys() as external modules.  modpost only warns: the
-	tinyconfig kernel lacks gen_pool, which nfit_test links against.
-	The objects it leaves in drivers/dax are cleaned again, so the next
-	kernel build recompiles those few files.  Returns the findings.
+	"""Build tools/testing/{nvdimm,cxl} (nfit_test, cxl_test) against our
+	headers: they compile device.c, pmem.c and nfit_test's own
+	dax_pgoff_to_phys() override as external modules, with W=1.  Returns
+	the findings in dax code (the nvdimm and CXL cores' own W=1 notes are
+	not ours to fix).
 	"""
-	args = tree.make_args(src, f'M={NVDIMM_TEST}', 'KBUILD_MODPOST_WARN=1',
-			      'modules')
-	with host.build_lock():
-		res = subprocess.run(args, env=host.build_env(),
-				     capture_output=True, text=True)
-		subprocess.run(tree.make_args(src, f'M={NVDIMM_TEST}', 'clean'),
-			       env=host.build_env(), capture_output=True)
-	out = (res.stdout + res.stderr).splitlines()
-	# the nvdimm core's own W=1 notes are not ours to fix
-	findings = [line for line in out
-		    if re.search(r'(warning|error):', line) and
-		    re.search(r'drivers/dax/|nvdimm/[\w-]*dax', line)]
-	if res.returncode:
-		findings.append(f'{NVDIMM_TEST}: make exited {res.returncode}')
-	return findings
+	testmods.build('ours', src)
+	with open(os.path.join(os.path.dirname(src), 'testmods.log')) as f:
+		out = f.read().splitlines()
+	return [line for line in out
+		if re.search(r'(warning|error):', line) and
+		re.search(r'drivers/dax/|nvdimm/[\w-]*dax', line)]
 
 
 def run(src):

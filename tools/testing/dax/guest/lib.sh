@@ -30,3 +30,29 @@ first_region() {
 		[ -d "$r" ] && echo "$r" && return
 	done
 }
+
+# DAX_VM_FILTER is SUITE-GLOB[:ARG,ARG...]
+filter_glob=${DAX_VM_FILTER%%:*}
+filter_args=
+case "$DAX_VM_FILTER" in
+*:*) filter_args=$(echo "${DAX_VM_FILTER#*:}" | tr ',' ' ') ;;
+esac
+
+wanted() {
+	[ -z "$filter_glob" ] && return 0
+	case "$1" in
+	$filter_glob) return 0 ;;
+	esac
+	return 1
+}
+
+begin_suite() {
+	echo "# dax-vm-suite-begin $1"
+	kmsg_mark "begin suite $1"
+}
+
+end_suite() {
+	kmsg_mark "end suite $1"
+	echo "# dax-vm-suite-end $1 rc=$2"
+	[ "$2" -eq 0 ] || overall=1
+}
