@@ -43,6 +43,16 @@
  * to %DEV_DAX_DYING under the region lock owns the teardown. The region
  * structure is reference counted and outlives its last device.
  *
+ * Memory that kmem could not hot-remove when it was unbound is still
+ * System RAM. The device keeps kmem's record of it (&dev_dax.kmem_held)
+ * and its ranges: size, mapping, align and delete fail with -EBUSY, the
+ * region does not count the memory as available, and only kmem may bind
+ * the device, taking the memory back.
+ *
+ * A device_dax binding gives the device a character device of its own
+ * for the duration of the binding. Files opened under an earlier binding
+ * keep that binding's cdev and fail every mmap and fault.
+ *
  * Lock order
  * ----------
  * From outermost to innermost:
@@ -50,7 +60,9 @@
  * 1. device_lock() of a dev_dax: taken by the driver core around probe and
  *    remove, and by the sysfs writes that require the device to stay
  *    unbound while they work (size, mapping, align, memmap_on_memory) and
- *    by "delete".
+ *    by "delete". Those writers wait for it interruptibly, before they
+ *    change anything, so a signal ends the wait of a writer stuck
+ *    behind a long probe and leaves everything as it was.
  * 2. &dax_region.lock: the allocator, the device list, seed and youngest,
  *    and the ranges, align and state of every device in the region.
  * 3. &dax_mapping.lock: the range copy that a mappingN device shows.
@@ -64,6 +76,8 @@
  * take it too. mappingN devices are added and removed under the region
  * lock: they have no bus, and their attributes only take (3).
  */
+#include <kunit/static_stub.h>
+#include <kunit/visibility.h>
 #include <linux/memory_hotplug.h>
 #include <linux/memremap.h>
 #include <linux/cleanup.h>
@@ -79,6 +93,14 @@
 #include "bus.h"
 
 static DEFINE_MUTEX(dax_bus_lock);
+
+/*
+ * device_lock() for sysfs writers: they may wait behind a whole probe
+ * (a kmem hot-plug, a memremap of a large device), and a signal must be
+ * able to end that wait.  They take it before changing anything, so an
+ * interrupted write has changed nothing.
+ */
+DEFINE_GUARD_COND(device, _intr, !device_lock_interruptible(_T))
 
 /* "dax" + two unsigned ints + "." + NUL */
 #define DAX_DEV_NAME_MAX 32
@@ -282,6 +304,12 @@ static int dax_probe(struct device *dev)
 		if (dev_dax->state == DEV_DAX_DYING || dev_dax->id < 0 ||
 		    !dev_dax->nr_range)
 			return -ENXIO;
+	}
+
+	/* memory kmem could not give back is System RAM: only kmem may bind */
+	if (dev_dax->kmem_held && dax_drv->type != DAXDRV_KMEM_TYPE) {
+		dev_info(dev, "memory still held by the kernel, only kmem can bind\n");
+		return -EBUSY;
 	}
 
 	rc = dax_drv->probe(dev_dax);
@@ -508,6 +536,23 @@ unwind:
 	return rc;
 }
 
+/*
+ * The errno for a plan the allocator refused.  -EUCLEAN means the
+ * device's ranges are not what the region recorded for it: a kernel bug,
+ * reported once, and the request fails with -EIO.
+ */
+static int dev_dax_plan_error(struct dev_dax *dev_dax,
+			      const struct dax_space_plan *plan)
+{
+	int rc = PTR_ERR(plan);
+
+	if (rc != -EUCLEAN)
+		return rc;
+	dev_WARN_ONCE(&dev_dax->dev, 1,
+		      "ranges disagree with the region's records\n");
+	return -EIO;
+}
+
 static int dev_dax_resize(struct dev_dax *dev_dax, u64 size, u64 granule)
 {
 	struct dax_region *region = dev_dax->region;
@@ -520,7 +565,7 @@ static int dev_dax_resize(struct dev_dax *dev_dax, u64 size, u64 granule)
 		dax_space_plan_resize(&region->space, dev_dax, cur,
 				      dev_dax->nr_range, size, granule);
 	if (IS_ERR(plan))
-		return PTR_ERR(plan);
+		return dev_dax_plan_error(dev_dax, plan);
 	return dev_dax_commit(dev_dax, plan);
 }
 
@@ -532,7 +577,8 @@ static int dev_dax_check_unbound(struct dev_dax *dev_dax)
 
 	if (dev_dax->region->dead || dev_dax->state == DEV_DAX_DYING)
 		return -ENXIO;
-	if (dev_dax->state != DEV_DAX_LIVE || dev_dax->dev.driver)
+	if (dev_dax->state != DEV_DAX_LIVE || dev_dax->dev.driver ||
+	    dev_dax->kmem_held)
 		return -EBUSY;
 	return 0;
 }
@@ -654,12 +700,15 @@ static int dev_dax_claim_delete(struct dev_dax *dev_dax)
 {
 	struct dax_region *region = dev_dax->region;
 
-	guard(device)(&dev_dax->dev);
+	CLASS(device_intr, locked)(&dev_dax->dev);
+	if (!locked)
+		return -ERESTARTSYS;
 	guard(mutex)(&region->lock);
 	if (dev_dax->state != DEV_DAX_LIVE)
 		return -ENXIO;
 	/* daxX.0 stays so that the bus never looks empty while X exists */
-	if (dev_dax->dev.driver || dev_dax->nr_range || dev_dax->id <= 0)
+	if (dev_dax->dev.driver || dev_dax->nr_range || dev_dax->id <= 0 ||
+	    dev_dax->kmem_held)
 		return -EBUSY;
 	dev_dax->state = DEV_DAX_DYING;
 	return 0;
@@ -745,7 +794,9 @@ static ssize_t size_store(struct device *dev, struct device_attribute *devattr,
 	if (rc)
 		return rc;
 
-	guard(device)(dev);
+	CLASS(device_intr, locked)(dev);
+	if (!locked)
+		return -ERESTARTSYS;
 	guard(mutex)(&region->lock);
 	granule = dax_granule(dev_dax->align);
 	if (!IS_ALIGNED(val, granule)) {
@@ -811,7 +862,7 @@ static int dev_dax_claim(struct dev_dax *dev_dax, const struct range *want)
 	if (IS_ERR(plan)) {
 		if (PTR_ERR(plan) == -EBUSY || PTR_ERR(plan) == -ERANGE)
 			return -ENOMEM;
-		return PTR_ERR(plan);
+		return dev_dax_plan_error(dev_dax, plan);
 	}
 	return dev_dax_commit(dev_dax, plan);
 }
@@ -828,7 +879,9 @@ static ssize_t mapping_store(struct device *dev,
 	if (rc)
 		return rc;
 
-	guard(device)(dev);
+	CLASS(device_intr, locked)(dev);
+	if (!locked)
+		return -ERESTARTSYS;
 	guard(mutex)(&dev_dax->region->lock);
 	rc = dev_dax_check_unbound(dev_dax);
 	if (!rc)
@@ -872,7 +925,9 @@ static ssize_t align_store(struct device *dev, struct device_attribute *devattr,
 	if (!dax_align_valid(val))
 		return -EINVAL;
 
-	guard(device)(dev);
+	CLASS(device_intr, locked)(dev);
+	if (!locked)
+		return -ERESTARTSYS;
 	guard(mutex)(&dev_dax->region->lock);
 	rc = dev_dax_check_unbound(dev_dax);
 	if (rc)
@@ -950,7 +1005,9 @@ static ssize_t memmap_on_memory_store(struct device *dev,
 	}
 
 	/* kmem reads the setting at probe: no change under its feet */
-	guard(device)(dev);
+	CLASS(device_intr, locked)(dev);
+	if (!locked)
+		return -ERESTARTSYS;
 	if (val != dev_dax->memmap_on_memory && dev->driver &&
 	    to_dax_drv(dev->driver)->type == DAXDRV_KMEM_TYPE)
 		return -EBUSY;
@@ -1286,8 +1343,25 @@ static void dax_region_teardown(void *data)
 		region->dead = true;
 	while ((dev_dax = dax_region_next_victim(region)))
 		dev_dax_unregister(dev_dax);
+	/* the provider may try again: leave it no pointer to the region */
+	dev_set_drvdata(region->parent, NULL);
 	dax_region_put(region);
 }
+
+/**
+ * dax_region_add_teardown - have the provider's unbind tear @region down
+ * @region: a region whose sysfs group is on its parent
+ *
+ * A KUnit test replaces this to fail, as an allocation in it can.
+ *
+ * Return: 0 or -ENOMEM; on failure nothing was registered.
+ */
+VISIBLE_IF_KUNIT int dax_region_add_teardown(struct dax_region *region)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dax_region_add_teardown, region);
+	return devm_add_action(region->parent, dax_region_teardown, region);
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_region_add_teardown);
 
 /**
  * alloc_dax_region - make a device's address range available to dax
@@ -1349,8 +1423,10 @@ struct dax_region *alloc_dax_region(struct device *parent, int region_id,
 		dax_region_put(region);
 		return NULL;
 	}
-	if (devm_add_action_or_reset(parent, dax_region_teardown, region))
+	if (dax_region_add_teardown(region)) {
+		dax_region_teardown(region);
 		return NULL;
+	}
 	return region;
 }
 EXPORT_SYMBOL_GPL(alloc_dax_region);

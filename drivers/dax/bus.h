@@ -20,6 +20,9 @@ struct dax_region;
 struct dax_region *alloc_dax_region(struct device *parent, int region_id,
 				    struct range *range, int target_node,
 				    unsigned int align, unsigned long flags);
+#if IS_ENABLED(CONFIG_KUNIT)
+int dax_region_add_teardown(struct dax_region *region);
+#endif
 
 /**
  * struct dev_dax_data - arguments of devm_create_dev_dax()

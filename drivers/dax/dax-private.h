@@ -18,6 +18,7 @@
 
 /* between super.c and bus.c */
 struct dax_device;
+struct kmem_ranges;
 struct dax_device *inode_dax(struct inode *inode);
 struct inode *dax_inode(struct dax_device *dax_dev);
 int dax_bus_init(void);
@@ -102,6 +103,13 @@ enum dev_dax_state {
  *	offset where the previous one ends
  * @node: entry in dax_region.devices
  * @state: life cycle state, see enum dev_dax_state
+ * @binding: number of the device_dax binding that is (or was last) live;
+ *	a file of /dev/daxX.Y opened under an earlier one only gets errors
+ * @kmem_held: ranges that kmem could not hot-remove when it was unbound;
+ *	they are still System RAM, so the device can be neither resized,
+ *	re-mapped, re-aligned, deleted nor bound to another driver until
+ *	kmem is bound again and takes them back.  Changes under the device
+ *	lock.
  *
  * @ranges, @nr_range, @align and @state change only with the region's
  * lock held, and @ranges only while no driver is bound.
@@ -124,6 +132,8 @@ struct dev_dax {
 	} *ranges;
 	struct list_head node;
 	enum dev_dax_state state;
+	unsigned int binding;
+	struct kmem_ranges *kmem_held;
 };
 
 /* kept out of include/linux/dax.h on purpose: only drivers/dax uses it */

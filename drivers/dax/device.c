@@ -27,6 +27,33 @@
 DEFINE_LOCK_GUARD_0(dax_srcu, _T->cookie = dax_read_lock(),
 		    dax_read_unlock(_T->cookie), int cookie)
 
+/**
+ * struct devdax_file - an open file of /dev/daxX.Y
+ * @dev_dax: the device; the cdev the file came through holds a reference
+ * @binding: @dev_dax->binding when the file was opened
+ *
+ * A file outlives the driver binding it was opened under.  Once the
+ * device is unbound its mappings are zapped, and after a new bind it
+ * must not fault in the new binding's memory: everything the file does
+ * fails unless the binding it was opened under is still the live one.
+ */
+struct devdax_file {
+	struct dev_dax *dev_dax;
+	unsigned int binding;
+};
+
+/* is the binding @file was opened under still live?  dax_srcu held */
+static bool devdax_file_live(const struct devdax_file *file)
+{
+	struct dev_dax *dev_dax = file->dev_dax;
+
+	if (!dax_alive(dev_dax->dax_dev))
+		return false;
+	/* pairs with the smp_wmb() in devdax_probe() */
+	smp_rmb();
+	return READ_ONCE(dev_dax->binding) == file->binding;
+}
+
 /* why @vma cannot map this device, or NULL if it can */
 static const char *devdax_vma_problem(struct dev_dax *dev_dax,
 				      struct vm_area_struct *vma)
@@ -42,12 +69,13 @@ static const char *devdax_vma_problem(struct dev_dax *dev_dax,
 	return NULL;
 }
 
-static int devdax_validate_vma(struct dev_dax *dev_dax,
+static int devdax_validate_vma(const struct devdax_file *file,
 			       struct vm_area_struct *vma, const char *caller)
 {
+	struct dev_dax *dev_dax = file->dev_dax;
 	const char *why;
 
-	if (!dax_alive(dev_dax->dax_dev))
+	if (!devdax_file_live(file))
 		return -ENXIO;
 
 	why = devdax_vma_problem(dev_dax, vma);
@@ -171,7 +199,7 @@ static vm_fault_t devdax_fault_chunk(struct dev_dax *dev_dax,
 	if (size > dev_dax->align)
 		return VM_FAULT_FALLBACK;
 	if (size < dev_dax->align ||
-	    devdax_validate_vma(dev_dax, vma, __func__) ||
+	    devdax_validate_vma(vma->vm_file->private_data, vma, __func__) ||
 	    start < vma->vm_start || vma->vm_end - start < size)
 		return VM_FAULT_SIGBUS;
 
@@ -190,7 +218,9 @@ static vm_fault_t devdax_fault_chunk(struct dev_dax *dev_dax,
 
 static struct dev_dax *vma_to_dev_dax(struct vm_area_struct *vma)
 {
-	return vma->vm_file->private_data;
+	const struct devdax_file *file = vma->vm_file->private_data;
+
+	return file->dev_dax;
 }
 
 static vm_fault_t devdax_huge_fault(struct vm_fault *vmf, unsigned int order)
@@ -236,11 +266,9 @@ static const struct vm_operations_struct devdax_vm_ops = {
 
 static int devdax_mmap(struct file *filp, struct vm_area_struct *vma)
 {
-	struct dev_dax *dev_dax = filp->private_data;
-
 	/* liveness is checked here and again on every fault */
 	scoped_guard(dax_srcu) {
-		int rc = devdax_validate_vma(dev_dax, vma, __func__);
+		int rc = devdax_validate_vma(filp->private_data, vma, __func__);
 
 		if (rc)
 			return rc;
@@ -275,7 +303,8 @@ static unsigned long devdax_get_unmapped_area(struct file *filp,
 					      unsigned long pgoff,
 					      unsigned long flags)
 {
-	struct dev_dax *dev_dax = filp ? filp->private_data : NULL;
+	const struct devdax_file *file = filp ? filp->private_data : NULL;
+	struct dev_dax *dev_dax = file ? file->dev_dax : NULL;
 	unsigned long off, padded, area, mask;
 
 	if (!dev_dax || hint || pgoff > (ULONG_MAX >> PAGE_SHIFT))
@@ -303,10 +332,28 @@ static const struct address_space_operations devdax_aops = {
 
 static int devdax_open(struct inode *inode, struct file *filp)
 {
-	struct dax_device *dax_dev = inode_dax(inode);
-	struct dev_dax *dev_dax = dax_get_private(dax_dev);
-	struct inode *shared = dax_inode(dax_dev);
+	/* the cdev of the binding the open came through; its parent is us */
+	struct dev_dax *dev_dax =
+		to_dev_dax(kobj_to_dev(inode->i_cdev->kobj.parent));
+	struct inode *shared = dax_inode(dev_dax->dax_dev);
 	struct address_space *mapping = shared->i_mapping;
+	struct devdax_file *file;
+
+	file = kmalloc(sizeof(*file), GFP_KERNEL);
+	if (!file)
+		return -ENOMEM;
+	file->dev_dax = dev_dax;
+
+	/* a stale cdev may still lead here while unbound or bound to kmem */
+	scoped_guard(dax_srcu) {
+		if (!dax_alive(dev_dax->dax_dev)) {
+			kfree(file);
+			return -ENXIO;
+		}
+		/* pairs with the smp_wmb() in devdax_probe() */
+		smp_rmb();
+		file->binding = READ_ONCE(dev_dax->binding);
+	}
 
 	dev_dbg(&dev_dax->dev, "opened by %s\n", current->comm);
 
@@ -319,15 +366,16 @@ static int devdax_open(struct inode *inode, struct file *filp)
 	filp->f_mapping = mapping;
 	filp->f_wb_err = filemap_sample_wb_err(mapping);
 	filp->f_sb_err = file_sample_sb_err(filp);
-	filp->private_data = dev_dax;
+	filp->private_data = file;
 	return 0;
 }
 
 static int devdax_release(struct inode *inode, struct file *filp)
 {
-	struct dev_dax *dev_dax = filp->private_data;
+	struct devdax_file *file = filp->private_data;
 
-	dev_dbg(&dev_dax->dev, "released by %s\n", current->comm);
+	dev_dbg(&file->dev_dax->dev, "released by %s\n", current->comm);
+	kfree(file);
 	return 0;
 }
 
@@ -440,18 +488,32 @@ static void devdax_del_cdev(void *cdev)
 	cdev_del(cdev);
 }
 
+/*
+ * Every binding gets a cdev of its own.  Files opened under an earlier
+ * binding (and the /dev inode they came through) may still hold the
+ * previous one; it is freed, and drops its reference on the device, when
+ * the last of them is closed.  Re-initialising a cdev that such files
+ * still count on would reset its reference count under them.
+ */
 static int devdax_add_cdev(struct dev_dax *dev_dax)
 {
-	struct cdev *cdev = dax_inode(dev_dax->dax_dev)->i_cdev;
 	struct device *dev = &dev_dax->dev;
+	struct cdev *cdev;
 	int rc;
 
-	cdev_init(cdev, &devdax_fops);
+	cdev = cdev_alloc();
+	if (!cdev)
+		return -ENOMEM;
+	cdev->ops = &devdax_fops;
 	cdev->owner = dev->driver->owner;
 	cdev_set_parent(cdev, &dev->kobj);
 	rc = cdev_add(cdev, dev->devt, 1);
-	if (rc)
+	if (rc) {
+		/* a failed cdev_add() took no reference on the parent */
+		cdev->kobj.parent = NULL;
+		kobject_put(&cdev->kobj);
 		return rc;
+	}
 	return devm_add_action_or_reset(dev, devdax_del_cdev, cdev);
 }
 
@@ -478,12 +540,21 @@ static int devdax_probe(struct dev_dax *dev_dax)
 	if (rc)
 		return rc;
 
-	rc = devdax_add_cdev(dev_dax);
+	/*
+	 * A new binding number, visible before the device runs again:
+	 * files of earlier bindings must not see it alive with their
+	 * number.
+	 */
+	WRITE_ONCE(dev_dax->binding, dev_dax->binding + 1);
+	/* order the number before DAXDEV_ALIVE; pairs with devdax_file_live() */
+	smp_wmb();
+	run_dax(dev_dax->dax_dev);
+	rc = devm_add_action_or_reset(dev, devdax_shutdown, dev_dax);
 	if (rc)
 		return rc;
 
-	run_dax(dev_dax->dax_dev);
-	return devm_add_action_or_reset(dev, devdax_shutdown, dev_dax);
+	/* unbind: no new opens first, then the device dies */
+	return devdax_add_cdev(dev_dax);
 }
 
 static struct dax_device_driver devdax_driver = {

@@ -5,8 +5,9 @@
  * Each range of the device is trimmed to whole memory blocks and
  * hot-plugged as driver managed "System RAM (kmem)" on its own, so a
  * device with many small ranges still contributes whatever fits.  The
- * ranges are hot-removed one by one when the driver is unbound; memory
- * that is still online stays reserved until reboot.
+ * ranges are hot-removed one by one when the driver is unbound.  Memory
+ * that is still online stays System RAM: the device keeps it, frozen,
+ * until kmem is bound to it again and takes it back.
  */
 #include <linux/memory_hotplug.h>
 #include <linux/memory-tiers.h>
@@ -167,7 +168,10 @@ static int kmem_add_range(struct dev_dax *dev_dax, struct kmem_ranges *data,
 	return 0;
 }
 
-/* returns the number of ranges added, or the last error if none was */
+/*
+ * Returns the number of ranges added or already present (held over from
+ * an earlier binding), or the last error if there is none.
+ */
 static int kmem_add_ranges(struct dev_dax *dev_dax, struct kmem_ranges *data)
 {
 	int i, added = 0, tried = 0, rc = -ENODEV;
@@ -179,6 +183,10 @@ static int kmem_add_ranges(struct dev_dax *dev_dax, struct kmem_ranges *data)
 		if (!kmem_block_range(&dev_dax->ranges[i].range, &r))
 			continue;
 		tried++;
+		if (data->res[i]) {
+			added++;
+			continue;
+		}
 		err = kmem_add_range(dev_dax, data, i, &r);
 		if (err)
 			rc = err;
@@ -190,6 +198,34 @@ static int kmem_add_ranges(struct dev_dax *dev_dax, struct kmem_ranges *data)
 		dev_warn(&dev_dax->dev, "hot-plugged %d of %d ranges\n",
 			 added, tried);
 	return added ? added : rc;
+}
+
+/*
+ * Take back the ranges an earlier binding could not hot-remove: they are
+ * still System RAM and become this binding's again, and the ranges that
+ * were removed are hot-plugged anew.  The device's layout has not changed
+ * since, the bus refuses that while memory is held.
+ */
+static int kmem_probe_held(struct dev_dax *dev_dax)
+{
+	struct kmem_ranges *data = dev_dax->kmem_held;
+	struct device *dev = &dev_dax->dev;
+	int rc;
+
+	if (data->nr_res != dev_dax->nr_range) {
+		dev_err(dev, "held memory has %d ranges, the device %d\n",
+			data->nr_res, dev_dax->nr_range);
+		return -EBUSY;
+	}
+
+	rc = kmem_add_ranges(dev_dax, data);
+	if (rc < 0)
+		return rc;
+
+	dev_info(dev, "took back the memory kept from the previous binding\n");
+	dev_dax->kmem_held = NULL;
+	dev_set_drvdata(dev, data);
+	return 0;
 }
 
 static int kmem_probe(struct dev_dax *dev_dax)
@@ -208,6 +244,9 @@ static int kmem_probe(struct dev_dax *dev_dax)
 			 node);
 		return -EINVAL;
 	}
+
+	if (dev_dax->kmem_held)
+		return kmem_probe_held(dev_dax);
 
 	total = kmem_pluggable_size(dev_dax);
 	if (!total)
@@ -256,7 +295,7 @@ static int kmem_remove_range(struct device *dev, struct kmem_ranges *data,
 
 	rc = remove_memory(res->start, resource_size(res));
 	if (rc) {
-		dev_warn(dev, "mapping%d: %pa-%pa still in use (%d), kept until reboot\n",
+		dev_warn(dev, "mapping%d: %pa-%pa still in use (%d), stays System RAM\n",
 			 i, &res->start, &res->end, rc);
 		return rc;
 	}
@@ -280,9 +319,14 @@ static void kmem_remove(struct dev_dax *dev_dax)
 			stuck++;
 
 	if (stuck) {
-		/* @data stays allocated: the kept resources use its name */
+		/*
+		 * The device keeps @data (the kept resources use its name)
+		 * and the bus freezes the device until kmem takes it back.
+		 */
 		kmem_memory_stuck = true;
-		dev_warn(dev, "%d range(s) remain System RAM\n", stuck);
+		dev_dax->kmem_held = data;
+		dev_warn(dev, "%d range(s) remain System RAM until kmem is bound again\n",
+			 stuck);
 		return;
 	}
 

@@ -27,6 +27,10 @@
  * If the holes cannot supply all of N the request fails with -ENOSPC and
  * nothing is changed.
  *
+ * This file never warns: a device range that is missing from the extent
+ * list is answered with -EUCLEAN, and the caller, which owns both lists,
+ * reports the bug.  That keeps the detection testable by KUnit.
+ *
  * Shrinking removes bytes from the highest page offsets: whole ranges are
  * dropped from the end, then the new last range is trimmed. Ranges that
  * remain keep their start and therefore their page offset.
@@ -197,7 +201,7 @@ static struct dax_space_plan *dax_plan_grow(const struct dax_space *space,
 		int idx = dax_ext_find(space, owner, &cur[nr_cur - 1]);
 
 		if (idx < 0)
-			return ERR_PTR(-EINVAL);
+			return ERR_PTR(-EUCLEAN);
 		after = idx + 1;
 	}
 	stretch = min(need, dax_tail_room(space, after, align));
@@ -293,7 +297,7 @@ static struct dax_space_plan *dax_plan_shrink(const struct dax_space *space,
 
 inconsistent:
 	dax_space_plan_free(plan);
-	return ERR_PTR(-EINVAL);
+	return ERR_PTR(-EUCLEAN);
 }
 
 /**
@@ -353,9 +357,11 @@ EXPORT_SYMBOL_IF_KUNIT(dax_space_avail);
  * @space is not modified.
  *
  * Return: a plan to pass to dax_space_commit() and dax_space_plan_free(),
- * or ERR_PTR(-EINVAL) if @align or @size is invalid or @cur does not match
- * the region's records, ERR_PTR(-ENOSPC) if the region cannot supply the
- * growth, ERR_PTR(-ENOMEM).
+ * or ERR_PTR(-EINVAL) if @align or @size is invalid, ERR_PTR(-ENOSPC) if
+ * the region cannot supply the growth, ERR_PTR(-ENOMEM), or
+ * ERR_PTR(-EUCLEAN) if a range of @cur that the change touches is not an
+ * extent of @owner in @space: the caller's records and the region's
+ * disagree, which is a bug the caller must report.
  */
 struct dax_space_plan *dax_space_plan_resize(const struct dax_space *space,
 					     const void *owner,

@@ -206,9 +206,30 @@ def configured(src):
 		return f.read().strip() == wanted_stamp()
 
 
+def merge_fragment(src, env):
+	"""Merge dax.config into src's .config, then settle the rest."""
+	quiet = {'stdout': subprocess.DEVNULL, 'env': env}
+	host.run([os.path.join(src, 'scripts/kconfig/merge_config.sh'), '-m',
+		  '-O', src, os.path.join(src, '.config'), CONFIG_FRAGMENT],
+		 cwd=src, **quiet)
+	host.run(make_cmd(src, 'olddefconfig'), **quiet)
+
+
 def configure(impl, src):
-	"""tinyconfig + dax.config, redone only when the fragment changes."""
+	"""tinyconfig + dax.config, redone only when the fragment changes.
+
+	A tree copied from the stock build carries the stock .config, which
+	lacks the options only our Kconfig defines (the KUnit modules): those
+	are merged in on top, without starting over from tinyconfig.
+	"""
 	if configured(src):
+		if config_mismatches(src):
+			with Step(f'configure {impl}: options the stock tree lacks'):
+				merge_fragment(src, host.build_env())
+			bad = config_mismatches(src)
+			if bad:
+				host.die('config options did not stick: ' +
+					 ', '.join(f'{n}={v} (got {g})' for n, v, g in bad))
 		return
 	env = host.build_env()
 	with Step(f'configure {impl} (tinyconfig + dax.config)'):

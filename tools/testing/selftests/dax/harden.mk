@@ -1,0 +1,5 @@
+# SPDX-License-Identifier: GPL-2.0
+# Regression tests for bugs found by review (included by Makefile).
+TEST_GEN_PROGS += dax_rebind_open_test
+TEST_GEN_PROGS += dax_kmem_held_test
+TEST_GEN_PROGS += dax_killable_writer_test
