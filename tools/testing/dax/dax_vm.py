@@ -10,6 +10,7 @@ it in qemu on soft-reserved memory, and run the demo, the tests or a shell.
 """
 
 import argparse
+import concurrent.futures
 import fnmatch
 import os
 import sys
@@ -49,7 +50,7 @@ def parse_args(argv):
 		       help='test: skip the ndctl suites (their own boot)')
 	p.add_argument('job', choices=('run', 'test', 'shell', 'build', 'bench'))
 	p.add_argument('filter', nargs='?', default='',
-		       help='test: SUITE-GLOB[:ARG,ARG] (e.g. kunit-*, '
+		       help='test: SUITE-GLOB[|SUITE-GLOB][:ARG,ARG] (e.g. kunit-*, '
 			    'dax_region:-t,create_returns_name)')
 	args = p.parse_args(argv)
 	if args.impl == 'both' and args.job == 'shell':
@@ -79,27 +80,31 @@ def boot_files(impl):
 	return os.path.join(logs, 'console.log'), os.path.join(logs, 'results.log')
 
 
-def filter_glob(args):
-	return args.filter.split(':', 1)[0]
+def filter_matches(args, names):
+	"""Whether any of names matches the filter's SUITE-GLOB[|SUITE-GLOB]."""
+	globs = args.filter.split(':', 1)[0]
+	return not globs or any(fnmatch.fnmatch(n, g) for n in names
+				for g in globs.split('|'))
 
 
-def ndctl_boot_wanted(args, providers):
-	"""Whether the filter selects a suite of the ndctl boot: ndctl's own
-	tests (ndctl-NAME) or our pmem/CXL provider suites."""
+def pmem_boots_wanted(args, providers):
+	"""The boots with an NVDIMM, e820 pmem, nfit_test and cxl_test that
+	the filter selects: 'providers' (our pmem/CXL suites, on the kernel's
+	own modules) and 'ndctl' (ndctl's tests, on nfit_test's)."""
 	if args.no_ndctl:
-		return False
-	glob = filter_glob(args)
-	names = ['ndctl-' + t[0] for t in ndctl.suite_tests()] + providers
-	return not glob or any(fnmatch.fnmatch(n, glob) for n in names)
+		return []
+	names = {'providers': providers,
+		 'ndctl': ['ndctl-' + t[0] for t in ndctl.suite_tests()]}
+	return [job for job in ('providers', 'ndctl')
+		if filter_matches(args, names[job])]
 
 
 def dax_suites_wanted(args, tree_dir):
 	"""Whether the filter selects a suite of the first boot: the guest
 	checks, the KUnit modules or the conformance suites."""
-	glob = filter_glob(args)
 	names = ['guest', 'kunit-dax_region_alloc_test'] + \
 		initramfs.conformance_tests(tree_dir)
-	return not glob or any(fnmatch.fnmatch(n, glob) for n in names)
+	return filter_matches(args, names)
 
 
 def kernel_cmdline(args, impl, job, layout):
@@ -114,9 +119,9 @@ def kernel_cmdline(args, impl, job, layout):
 def boot(args, impl, job, src, initrd, on_console=None, on_result=None):
 	console, results = boot_files(impl)
 	logs = None
-	if job == 'ndctl':
+	if job in ('ndctl', 'providers'):
 		layout = qemu.PmemLayout(os.path.join(host.BUILD_ROOT, impl, 'nvdimm.img'))
-		logs = os.path.join(os.path.dirname(console), 'ndctl.log')
+		logs = os.path.join(os.path.dirname(console), f'{job}.log')
 	else:
 		layout = qemu.Layout(args.sr_size, args.sr_count, args.nodes)
 	cmd = qemu.qemu_command(qemu.kernel_image(src), initrd,
@@ -152,15 +157,15 @@ def job_run(args):
 	return rc
 
 
-def print_case(case):
+def print_case(case, impl):
 	mark = {'pass': 'ok', 'skip': 'ok', 'fail': 'not ok', 'crash': 'not ok'}[case.status]
 	note = ' (CRASHED)' if case.status == 'crash' else ''
-	print(f'  {mark} {case}{note}', flush=True)
+	print(f'  {impl}: {mark} {case}{note}', flush=True)
 
 
 def boot_suites(args, impl, job, src, initrd, what):
 	"""One boot running suites; returns (cases, splats)."""
-	stream = parser.ResultStream(on_case=print_case)
+	stream = parser.ResultStream(on_case=lambda c: print_case(c, impl))
 	scanner = parser.SplatScanner()
 
 	def on_result(line):
@@ -176,46 +181,59 @@ def boot_suites(args, impl, job, src, initrd, what):
 	if verdict is None:
 		host.progress(f'{impl}: guest gave no verdict (exit code {b.exit_code})')
 	for suite, line in scanner.splats:
-		print(f'  not ok kernel warning in {suite}: {line}')
+		print(f'  {impl}: not ok kernel warning in {suite}: {line}')
 	return cases, scanner.splats
 
 
-def test_one(args, impl):
-	"""All suites of one implementation; returns (cases, splats)."""
-	cases, splats = [], []
-	src, initrd = prepare(impl)
-	if impl == 'ours' and not args.no_static and not args.filter:
-		with Step('static checks (checkpatch --strict, W=1, sparse)'):
-			static_cases = static.run(src)
-		for c in static_cases:
-			print_case(c)
-		cases += static_cases
-	stree = selftest_tree(impl, src)
-	providers = initramfs.provider_tests(stree)
-	if dax_suites_wanted(args, stree):
-		c, s = boot_suites(args, impl, 'test', src, initrd, 'the suites')
-		cases, splats = cases + c, splats + s
-	if ndctl_boot_wanted(args, providers):
-		initrd = initramfs.build_ndctl(impl, src, stree,
-					       ndctl.suite_tests())
-		c, s = boot_suites(args, impl, 'ndctl', src, initrd,
-				   'the pmem, CXL and ndctl suites')
-		cases, splats = cases + c, splats + s
-	return cases, splats
+class TestPlan:
+	"""What one implementation's test run builds, then boots."""
+
+	def __init__(self, args, impl):
+		self.impl = impl
+		self.cases = []
+		self.splats = []
+		self.boots = []
+		src, initrd = prepare(impl)
+		if impl == 'ours' and not args.no_static and not args.filter:
+			with Step('static checks (checkpatch --strict, W=1, sparse)'):
+				self.cases += static.run(src)
+			for c in self.cases:
+				print_case(c, impl)
+		stree = selftest_tree(impl, src)
+		if dax_suites_wanted(args, stree):
+			self.boots.append(('test', src, initrd, 'the suites'))
+		jobs = pmem_boots_wanted(args, initramfs.provider_tests(stree))
+		if jobs:
+			nd_initrd = initramfs.build_ndctl(impl, src, stree,
+							  ndctl.suite_tests())
+		for job in jobs:
+			self.boots.append((job, src, nd_initrd, f'the {job} suites'))
+
+	def run(self, args):
+		for job, src, initrd, what in self.boots:
+			c, s = boot_suites(args, self.impl, job, src, initrd, what)
+			self.cases += c
+			self.splats += s
+		return self
 
 
 def job_test(args):
+	"""Build every implementation's kernel and initramfs one after the
+	other (builds use both cores), then boot them side by side: a TCG
+	guest mostly keeps one host core busy."""
+	plans = [TestPlan(args, impl) for impl in impls(args)]
+	with concurrent.futures.ThreadPoolExecutor(len(plans)) as pool:
+		done = list(pool.map(lambda p: p.run(args), plans))
 	rc = 0
 	totals = [0, 0, 0]
-	for impl in impls(args):
-		cases, splats = test_one(args, impl)
-		p, f, s = parser.summary_line(cases, splats)
-		print(f'{impl}: {p} passed, {f} failed, {s} skipped', flush=True)
-		for c in cases:
+	for plan in done:
+		p, f, s = parser.summary_line(plan.cases, plan.splats)
+		print(f'{plan.impl}: {p} passed, {f} failed, {s} skipped', flush=True)
+		for c in plan.cases:
 			if c.status in ('fail', 'crash'):
-				print(f'{impl}: FAILED {c}')
+				print(f'{plan.impl}: FAILED {c}')
 		totals = [totals[0] + p, totals[1] + f, totals[2] + s]
-		rc |= 1 if f or not cases else 0
+		rc |= 1 if f or not plan.cases else 0
 	print(f'{totals[0]} passed, {totals[1]} failed, {totals[2]} skipped', flush=True)
 	return rc
 

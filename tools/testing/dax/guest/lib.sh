@@ -31,18 +31,24 @@ first_region() {
 	done
 }
 
-# DAX_VM_FILTER is SUITE-GLOB[:ARG,ARG...]
+# DAX_VM_FILTER is SUITE-GLOB[|SUITE-GLOB...][:ARG,ARG...]
 filter_glob=${DAX_VM_FILTER%%:*}
 filter_args=
 case "$DAX_VM_FILTER" in
 *:*) filter_args=$(echo "${DAX_VM_FILTER#*:}" | tr ',' ' ') ;;
 esac
 
+# GLOB may be several globs separated by "|"
 wanted() {
 	[ -z "$filter_glob" ] && return 0
-	case "$1" in
-	$filter_glob) return 0 ;;
-	esac
+	old_ifs=$IFS
+	IFS='|'
+	for g in $filter_glob; do
+		case "$1" in
+		$g) IFS=$old_ifs; return 0 ;;
+		esac
+	done
+	IFS=$old_ifs
 	return 1
 }
 

@@ -1,6 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Run ndctl v81's own tests, unmodified, as dax-vm suites "ndctl-NAME".
+# The boots with an NVDIMM, e820 pmem, nfit_test and cxl_test: our suites
+# for the pmem and CXL providers ("providers"), or ndctl v81's own tests,
+# unmodified, as dax-vm suites "ndctl-NAME" ("ndctl").
 # Each test gets what meson would give it (NDCTL, DAXCTL, CXL, TEST_PATH,
 # DATA_PATH) and its exit code is mapped the way meson maps it: 0 pass,
 # 77 skip, anything else fail.  Results go to stdout (ttyS1), each test's
@@ -27,12 +29,16 @@ export DATA_PATH=/ndctl/test
 start_module_loader() {
 	mountpoint -q /sys/kernel/tracing ||
 		mount -t tracefs tracefs /sys/kernel/tracing
-	pidof mdev > /dev/null || mdev -d
+	if ! pidof mdev > /dev/null; then
+		mdev -d
+		sleep 1		# its netlink socket, before the coldplug events
+	fi
 	for ev in $(find /sys/devices -name uevent); do
 		[ -f "${ev%/uevent}/modalias" ] && echo add > "$ev"
 	done
-	wait_for "the NVDIMM's nmem" "$NDCTL list -b ACPI.NFIT -D | jq -e 'length > 0'"
-	wait_for "the e820 pmem region" "$NDCTL list -b e820 -R | jq -e 'length > 0'"
+	wait_for "the NVDIMM's nmem" "[ -n \"\$($NDCTL list -b ACPI.NFIT -D)\" ]"
+	wait_for "the e820 pmem region" "[ -n \"\$($NDCTL list -b e820 -R)\" ]"
+	echo "# modules: $(awk '{ print $1 }' /proc/modules | tr '\n' ' ')" > $LOG
 }
 
 # wait_for WHAT CMD: up to 60 s for CMD to succeed
@@ -47,7 +53,7 @@ wait_for() {
 # A new NVDIMM has no labels; provision them as an administrator would
 # before carving namespaces (daxctl-devices.sh expects labelled DIMMs).
 init_nvdimm_labels() {
-	echo "# ACPI.NFIT: $($NDCTL list -b ACPI.NFIT -D | jq -c '[.[].dev]')" > $LOG
+	echo "# ACPI.NFIT: $($NDCTL list -b ACPI.NFIT -D)" > $LOG
 	$NDCTL disable-region -b ACPI.NFIT all > $LOG 2>&1
 	$NDCTL init-labels -f -b ACPI.NFIT all > $LOG 2>&1
 	$NDCTL enable-region -b ACPI.NFIT all > $LOG 2>&1
@@ -83,30 +89,19 @@ run_ndctl_test() {
 }
 
 # nfit_test's modules (device_dax, dax_pmem, libnvdimm, nfit... rebuilt
-# with its wrappers) shadow the kernel's only while ndctl's tests run;
-# our provider suites run on the kernel's own.  cxl_test's modules wrap
-# only the CXL core, so they stay visible throughout.
+# with its wrappers) shadow the kernel's only in the boot of ndctl's
+# tests; our provider suites run on the kernel's own.  cxl_test's modules
+# wrap only the CXL core, so they are there in both.
 MODS=/lib/modules/$(uname -r)
+# (busybox sh prefers its own applets to PATH: name kmod's tools in full)
 use_nfit_test() {
+	# outside /lib/modules when off: depmod indexes every directory there
 	if [ "$1" = on ]; then
-		mv $MODS/nfit_test.off $MODS/updates/nvdimm
+		mv /lib/nfit_test.off $MODS/updates/nvdimm
 	else
-		mv $MODS/updates/nvdimm $MODS/nfit_test.off
+		mv $MODS/updates/nvdimm /lib/nfit_test.off
 	fi
-	depmod
-}
-
-# unload every module nothing uses, until none is left
-unload_modules() {
-	for i in 1 2 3 4 5 6 7 8; do
-		unused=$(awk '$3 == 0 { print $1 }' /proc/modules)
-		[ -n "$unused" ] || break
-		for m in $unused; do
-			rmmod "$m" 2>/dev/null
-		done
-	done
-	left=$(awk '{ print $1 }' /proc/modules | tr '\n' ' ')
-	[ -z "$left" ] || echo "# modules still loaded: $left" > $LOG
+	/usr/local/bin/depmod
 }
 
 provider_suites() {
@@ -120,17 +115,24 @@ provider_suites() {
 	cd /
 }
 
-echo "# dax-vm: pmem, CXL and ndctl suites, implementation $DAX_IMPL, kernel $(uname -r)"
-use_nfit_test off
+# run-ndctl.sh providers|ndctl: one boot each, so that the mocked
+# modules are never loaded where the kernel's own are tested
+stage=$1
+echo "# dax-vm: $stage suites, implementation $DAX_IMPL, kernel $(uname -r)"
+if [ "$stage" = providers ]; then
+	use_nfit_test off
+	# the drivers our suites bind, loaded up front as in the first boot
+	/usr/local/bin/modprobe -a device_dax kmem
+fi
 start_module_loader
 init_nvdimm_labels
-provider_suites
-unload_modules
-use_nfit_test on
-start_module_loader
-while read -r name prog; do
-	wanted "ndctl-$name" || continue
-	run_ndctl_test "$name" "$prog"
-done < /dax-vm/ndctl-tests.list
+if [ "$stage" = ndctl ]; then
+	while read -r name prog; do
+		wanted "ndctl-$name" || continue
+		run_ndctl_test "$name" "$prog"
+	done < /dax-vm/ndctl-tests.list
+else
+	provider_suites
+fi
 echo "# dax-vm-done"
 exit $overall

@@ -1,10 +1,12 @@
-#!/bin/sh
+#!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Dynamic dax regions from CXL RAM: a region made with cxl-cli on
 # cxl_test's emulated topology.  dax_cxl gives its device to kmem by
 # default; daxctl moves it to devdax and back, and the region is carved
 # like an hmem region.  cxl_test's windows are not backed by memory, so
-# nothing here onlines or touches the memory itself.
+# nothing here onlines or touches the memory itself.  Needs bash and
+# kmod's modprobe (the ndctl boot has both: busybox sh would run its own
+# modprobe applet).
 cd "$(dirname "$0")"
 . ./dax_tap.sh
 
@@ -13,25 +15,29 @@ DAXCTL=${DAXCTL:-daxctl}
 M=1048576
 CXLREGION=
 
-# sets REGION, RID and DEV for a new, enabled CXL RAM region
+# sets REGION, RID and DEV for a new, enabled CXL RAM region: an x2
+# interleave on cxl_test's volatile-capable two-port root decoder, one
+# memdev under each host bridge position
 make_cxl_region() {
-	for mem in $($CXL list -b cxl_test -M | jq -r '.[].memdev'); do
-		ram=$($CXL list -m "$mem" | jq -r '.[].ram_size // 0')
-		[ "$ram" -gt 0 ] || continue
-		decoder=$($CXL list -b cxl_test -D -d root -m "$mem" | jq -r "[.[] |
-			select(.volatile_capable == true) | select(.nr_targets == 1) |
-			select(.max_available_extent >= $ram)][0].decoder // empty")
-		[ -n "$decoder" ] && break
+	decoder=$($CXL list -b cxl_test -D -d root | jq -r '[.[] |
+		select(.volatile_capable == true) |
+		select(.nr_targets == 2)][0].decoder // empty')
+	[ -n "$decoder" ] || fail "no volatile-capable x2 root decoder in cxl_test" || return 1
+	mems=
+	for pos in 0 1; do
+		port=$($CXL list -T -d "$decoder" | jq -r ".[] | .targets | .[] |
+			select(.position == $pos) | .target")
+		mems="$mems $($CXL list -M -p "$port" | jq -r '.[0].memdev')"
 	done
-	[ -n "$decoder" ] || fail "no RAM-capable root decoder in cxl_test" || return 1
-	CXLREGION=$($CXL create-region -d "$decoder" -m "$mem" 2>/tmp/cxl.err | jq -r '.region')
+	CXLREGION=$($CXL create-region -t ram -d "$decoder" -m $mems 2>/tmp/cxl.err |
+		jq -r '.region')
 	[ -n "$CXLREGION" ] && [ "$CXLREGION" != null ] ||
-		fail "create-region: $(tail -n 1 /tmp/cxl.err)" || return 1
+		fail "create-region -d $decoder -m$mems: $(tail -n 1 /tmp/cxl.err)" || return 1
 	json=$($CXL list -X -r "$CXLREGION")
 	RID=$(echo "$json" | jq -r '.[0].daxregion.id')
 	DEV=$(echo "$json" | jq -r '.[0].daxregion.devices[0].chardev')
-	REGION=$(cd /sys/bus/dax/devices/$DEV/.. && pwd)/dax_region
-	[ -d "$REGION" ] || fail "no dax region for $CXLREGION" || return 1
+	REGION=$(readlink -f "/sys/bus/dax/devices/$DEV/..")/dax_region
+	[ -d "$REGION" ] || fail "no dax region for $CXLREGION ($json)" || return 1
 }
 
 drop_cxl_region() {

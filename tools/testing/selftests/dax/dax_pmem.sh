@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Static dax regions from pmem: devdax namespaces on the ACPI.NFIT bus
 # (qemu's labelled NVDIMM) made with ndctl, carved at 4K, 2M and 1G
@@ -25,7 +25,7 @@ make_ns() {
 	NS=$(echo "$json" | jq -r '.dev')
 	DEV=$(echo "$json" | jq -r '.daxregion.devices[0].chardev')
 	[ -e "/sys/bus/dax/devices/$DEV" ] || fail "no dax device for $NS" || return 1
-	REGION=$(cd "/sys/bus/dax/devices/$DEV/.." && pwd)/dax_region
+	REGION=$(readlink -f "/sys/bus/dax/devices/$DEV/..")/dax_region
 	[ -d "$REGION" ] || fail "no dax_region beside $DEV" || return 1
 }
 

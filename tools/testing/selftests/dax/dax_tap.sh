@@ -113,7 +113,7 @@ dev_blocks_count() {
 	echo $n
 }
 
-memtotal_bytes() { awk '/^MemTotal:/ { print $2 * 1024 }' /proc/meminfo; }
+memtotal_bytes() { echo $(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) * 1024)); }
 
 # ---- cleanup ------------------------------------------------------------------
 # Put the region back: every device but daxR.0 is offlined, unbound, shrunk
