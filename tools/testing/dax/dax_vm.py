@@ -7,6 +7,7 @@ it in qemu on soft-reserved memory, and run the demo, the tests or a shell.
   dax-vm [--impl ours|stock] shell
   dax-vm [--impl ours|stock|both] build
   dax-vm bench                     (always both: ratios ours/stock)
+  dax-vm series [--out DIR] [--check]  (the patch series, see README.md)
 """
 
 import argparse
@@ -22,6 +23,7 @@ import dax_vm_initramfs as initramfs  # noqa: E402
 import dax_vm_ndctl as ndctl        # noqa: E402
 import dax_vm_parser as parser      # noqa: E402
 import dax_vm_qemu as qemu          # noqa: E402
+import dax_vm_series as series      # noqa: E402
 import dax_vm_static as static      # noqa: E402
 import dax_vm_tree as tree          # noqa: E402
 from dax_vm_host import Step        # noqa: E402
@@ -47,8 +49,13 @@ def parse_args(argv):
 	p.add_argument('--no-static', action='store_true',
 		       help='skip checkpatch/sparse/W=1 in test')
 	p.add_argument('--no-ndctl', action='store_true',
-		       help='test: skip the ndctl suites (their own boot)')
-	p.add_argument('job', choices=('run', 'test', 'shell', 'build', 'bench'))
+		       help='test: skip the pmem, CXL and ndctl suites (their own boots)')
+	p.add_argument('--out', default='',
+		       help='series: directory for the patches (default build/series/out)')
+	p.add_argument('--check', action='store_true',
+		       help='series: apply, compare, checkpatch and build every prefix')
+	p.add_argument('job', choices=('run', 'test', 'shell', 'build', 'bench',
+				       'series'))
 	p.add_argument('filter', nargs='?', default='',
 		       help='test: SUITE-GLOB[|SUITE-GLOB][:ARG,ARG] (e.g. kunit-*, '
 			    'dax_region:-t,create_returns_name)')
@@ -291,7 +298,8 @@ def main(argv):
 	args = parse_args(argv)
 	host.ensure_packages()
 	job = {'run': job_run, 'test': job_test, 'shell': job_shell,
-	       'build': job_build, 'bench': job_bench}[args.job]
+	       'build': job_build, 'bench': job_bench,
+	       'series': series.job_series}[args.job]
 	return job(args)
 
 

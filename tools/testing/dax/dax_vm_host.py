@@ -41,6 +41,9 @@ PACKAGES = {
 	'gzip': '/bin/gzip',
 	'patch': '/usr/bin/patch',
 	'findutils': '/usr/bin/find',
+	'git': '/usr/bin/git',
+	'python3-ply': '/usr/lib/python3/dist-packages/ply/__init__.py',
+	'python3-git': '/usr/lib/python3/dist-packages/git/__init__.py',
 }
 
 _T0 = time.monotonic()
