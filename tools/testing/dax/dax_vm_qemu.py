@@ -75,15 +75,29 @@ class Layout:
 		return args
 
 
+# guest clocks: 'wall' follows the host (multi-threaded TCG); 'icount' counts
+# executed instructions, one ns each, on one host thread, so the same work
+# takes the same guest time on every run and every host
+CLOCKS = ('wall', 'icount')
+
+
+def accel_args(kvm, clock):
+	if kvm:
+		return ['-accel', 'kvm', '-cpu', 'host']
+	if clock == 'icount':
+		return ['-accel', 'tcg,thread=single', '-cpu', 'max',
+			'-icount', 'shift=0,align=off,sleep=off']
+	return ['-accel', 'tcg', '-cpu', 'max']
+
+
 def qemu_command(kernel, initrd, append, layout, console, results, kvm,
-		 interactive=False):
+		 interactive=False, clock='wall'):
 	cmd = ['qemu-system-x86_64', '-machine', 'pc', '-smp', '2',
 	       '-nographic', '-no-reboot', '-kernel', kernel, '-initrd', initrd,
 	       '-append', append,
 	       '-device', f'isa-debug-exit,iobase={EXIT_PORT:#x},iosize=0x04']
 	cmd += layout.qemu_args()
-	cmd += ['-accel', 'kvm', '-cpu', 'host'] if kvm else \
-		['-accel', 'tcg', '-cpu', 'max']
+	cmd += accel_args(kvm, clock)
 	if interactive:
 		cmd += ['-serial', 'mon:stdio']
 	else:
