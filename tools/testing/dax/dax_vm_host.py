@@ -41,6 +41,7 @@ PACKAGES = {
 	'gzip': '/bin/gzip',
 	'patch': '/usr/bin/patch',
 	'findutils': '/usr/bin/find',
+	'gnuplot-nox': '/usr/bin/gnuplot',
 }
 
 _T0 = time.monotonic()
