@@ -213,11 +213,11 @@ def configure(impl, src):
 	env = host.build_env()
 	with Step(f'configure {impl} (tinyconfig + dax.config)'):
 		quiet = {'stdout': subprocess.DEVNULL, 'env': env}
-		host.run(['make', '-C', src, 'tinyconfig'], **quiet)
+		host.run(make_cmd(src, 'tinyconfig'), **quiet)
 		host.run([os.path.join(src, 'scripts/kconfig/merge_config.sh'), '-m',
 			  '-O', src, os.path.join(src, '.config'), CONFIG_FRAGMENT],
 			 cwd=src, **quiet)
-		host.run(['make', '-C', src, 'olddefconfig'], **quiet)
+		host.run(make_cmd(src, 'olddefconfig'), **quiet)
 	bad = config_mismatches(src)
 	if bad:
 		host.die('config options did not stick: ' +
@@ -226,9 +226,31 @@ def configure(impl, src):
 		f.write(wanted_stamp() + '\n')
 
 
+def build_path():
+	"""The one path every kernel tree is built at: the stock tree's.
+
+	objtool and other host tools record absolute paths, so a tree built
+	at a second path rebuilds them and then every object.  The ours tree,
+	a copy of the built stock tree, is therefore built with itself
+	bind-mounted over the stock tree's path, in a mount namespace of the
+	make's own (nothing outside it sees the mount).
+	"""
+	return tree_dir('stock')
+
+
+def make_cmd(src, *args):
+	"""make -C at build_path() with src's content, plus args."""
+	at = build_path()
+	make = ['make', '-C', at] + list(args)
+	if os.path.realpath(src) == os.path.realpath(at):
+		return make
+	script = 'mount --bind "$1" "$2" && shift 2 && exec "$@"'
+	return ['unshare', '--mount', 'sh', '-c', script, 'sh', src, at] + make
+
+
 def make_args(src, *targets):
-	return ['make', '-C', src, '-j', host.jobs(), f'CC={host.make_cc()}',
-		'W=1'] + list(targets)
+	return make_cmd(src, '-j', host.jobs(), f'CC={host.make_cc()}', 'W=1',
+			*targets)
 
 
 def make_kernel(impl, src):
