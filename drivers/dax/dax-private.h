@@ -98,6 +98,8 @@ enum dev_dax_state {
  * @pgmap: page map; preset for static regions, owned by the driver else
  * @memmap_on_memory: let kmem place the memmap on the hot-added memory
  * @nr_range: number of entries in @ranges
+ * @last_range: index in @ranges of the range that served the last page
+ *	offset lookup; a hint for the next fault, checked before use
  * @ranges: physical ranges of the device in page offset order;
  *	ranges[0].pgoff is 0 and each following range starts at the page
  *	offset where the previous one ends
@@ -125,6 +127,7 @@ struct dev_dax {
 	struct dev_pagemap *pgmap;
 	bool memmap_on_memory;
 	int nr_range;
+	unsigned int last_range;
 	struct dev_dax_range {
 		unsigned long pgoff;
 		struct range range;

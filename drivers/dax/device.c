@@ -107,6 +107,33 @@ static int devdax_cmp_pgoff(const void *key, const void *elt)
 	return 0;
 }
 
+/* does @dr hold the page offset @pgoff? */
+static bool devdax_range_holds(const struct dev_dax_range *dr, pgoff_t pgoff)
+{
+	return pgoff >= dr->pgoff && pgoff - dr->pgoff < devdax_range_pages(dr);
+}
+
+/*
+ * Faults mostly walk a mapping in order, so the range that served the
+ * last lookup, or the one after it, almost always serves the next one.
+ * The remembered index is only a hint: it is checked against @nr_range
+ * before use, and racing faults at most overwrite each other's hint.
+ */
+static const struct dev_dax_range *devdax_hinted_range(struct dev_dax *dev_dax,
+						       pgoff_t pgoff)
+{
+	unsigned int nr = dev_dax->nr_range;
+	unsigned int i = READ_ONCE(dev_dax->last_range);
+
+	if (i < nr && devdax_range_holds(&dev_dax->ranges[i], pgoff))
+		return &dev_dax->ranges[i];
+	if (i + 1 < nr && devdax_range_holds(&dev_dax->ranges[i + 1], pgoff)) {
+		WRITE_ONCE(dev_dax->last_range, i + 1);
+		return &dev_dax->ranges[i + 1];
+	}
+	return NULL;
+}
+
 /**
  * dax_pgoff_to_phys() - translate a device page offset to a physical address
  * @dev_dax: the device whose ranges are searched
@@ -114,7 +141,9 @@ static int devdax_cmp_pgoff(const void *key, const void *elt)
  * @size: length of the access starting at @pgoff
  *
  * The ranges of @dev_dax are sorted by page offset and cover the device
- * without holes, so the range holding @pgoff is found by binary search.
+ * without holes.  The range of the previous lookup and its successor are
+ * tried first; otherwise the range holding @pgoff is found by binary
+ * search and remembered for the next lookup.
  * tools/testing/nvdimm provides a strong definition that replaces this one.
  *
  * Return: the physical address backing @pgoff, or -1 when @pgoff is past
@@ -129,10 +158,14 @@ __weak phys_addr_t dax_pgoff_to_phys(struct dev_dax *dev_dax,
 	if (!dev_dax->nr_range || !size)
 		return -1;
 
-	dr = bsearch(&pgoff, dev_dax->ranges, dev_dax->nr_range,
-		     sizeof(*dr), devdax_cmp_pgoff);
-	if (!dr)
-		return -1;
+	dr = devdax_hinted_range(dev_dax, pgoff);
+	if (!dr) {
+		dr = bsearch(&pgoff, dev_dax->ranges, dev_dax->nr_range,
+			     sizeof(*dr), devdax_cmp_pgoff);
+		if (!dr)
+			return -1;
+		WRITE_ONCE(dev_dax->last_range, dr - dev_dax->ranges);
+	}
 
 	offset = PFN_PHYS((u64)(pgoff - dr->pgoff));
 	if (size > range_len(&dr->range) - offset)

@@ -6,7 +6,9 @@ it in qemu on soft-reserved memory, and run the demo, the tests or a shell.
   dax-vm [--impl ours|stock|both] test [FILTER]
   dax-vm [--impl ours|stock] shell
   dax-vm [--impl ours|stock|both] build
-  dax-vm bench                     (always both: ratios ours/stock)
+  dax-vm [--clock icount|wall] [--rounds N] bench [GROUP,...]
+				   (always both kernels, interleaved;
+				    GROUP: fault, bind, prov, kmem)
   dax-vm series [--out DIR] [--check]  (the patch series, see README.md)
 """
 
@@ -18,6 +20,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import dax_vm_bench as bench        # noqa: E402
 import dax_vm_host as host          # noqa: E402
 import dax_vm_initramfs as initramfs  # noqa: E402
 import dax_vm_ndctl as ndctl        # noqa: E402
@@ -34,8 +37,9 @@ def parse_args(argv):
 				    formatter_class=argparse.RawDescriptionHelpFormatter)
 	p.add_argument('--impl', choices=('ours', 'stock', 'both'), default='ours',
 		       help='which drivers/dax to boot (default: ours)')
-	p.add_argument('--sr-size', default='2G',
-		       help='size of each soft-reserved range (default 2G)')
+	p.add_argument('--sr-size', default=None,
+		       help='size of each soft-reserved range (default 2G; '
+			    '4G for bench, room for 2048 2M ranges)')
 	p.add_argument('--sr-count', type=int, default=1,
 		       help='number of soft-reserved ranges (default 1)')
 	p.add_argument('--nodes', type=int, default=2,
@@ -46,6 +50,11 @@ def parse_args(argv):
 		       help='use KVM instead of TCG (hangs on kvm-pvm hosts)')
 	p.add_argument('--timeout', type=int, default=1800,
 		       help='seconds before a boot counts as hung')
+	p.add_argument('--clock', choices=qemu.CLOCKS, default=None,
+		       help='guest clock: icount (deterministic, single-threaded '
+			    'TCG; the default for bench) or wall')
+	p.add_argument('--rounds', type=int, default=5,
+		       help='bench: boots of each kernel (default 5)')
 	p.add_argument('--no-static', action='store_true',
 		       help='skip checkpatch/sparse/W=1 in test')
 	p.add_argument('--no-ndctl', action='store_true',
@@ -58,10 +67,15 @@ def parse_args(argv):
 				       'series'))
 	p.add_argument('filter', nargs='?', default='',
 		       help='test: SUITE-GLOB[|SUITE-GLOB][:ARG,ARG] (e.g. kunit-*, '
-			    'dax_region:-t,create_returns_name)')
+			    'dax_region:-t,create_returns_name); '
+			    'bench: groups, e.g. fault,bind')
 	args = p.parse_args(argv)
 	if args.impl == 'both' and args.job == 'shell':
 		p.error('shell takes one implementation')
+	if args.sr_size is None:
+		args.sr_size = '4G' if args.job == 'bench' else '2G'
+	if args.clock is None:
+		args.clock = 'icount' if args.job == 'bench' else 'wall'
 	return args
 
 
@@ -134,7 +148,8 @@ def boot(args, impl, job, src, initrd, on_console=None, on_result=None):
 	cmd = qemu.qemu_command(qemu.kernel_image(src), initrd,
 				kernel_cmdline(args, impl, job, layout), layout,
 				console, results, args.kvm,
-				interactive=(job == 'shell'), logs=logs)
+				interactive=(job == 'shell'), logs=logs,
+				clock=args.clock)
 	if job == 'shell':
 		return qemu.interactive(cmd), None
 	b = qemu.Boot(cmd, console, results, args.timeout)
@@ -272,40 +287,14 @@ def job_shell(args):
 	return 0 if rc in (0, (qemu.VERDICT_PASS << 1) | 1) else rc
 
 
-def bench_one(args, impl):
-	"""{name: (value, unit)} measured in one boot of impl."""
-	src, initrd = prepare(impl)
-	results = {}
-	scanner = parser.SplatScanner()
-
-	def on_result(line):
-		fields = line.split()
-		if len(fields) == 4 and fields[0] == 'bench':
-			results[fields[1]] = (float(fields[2]), fields[3])
-			host.progress(f'{impl}: {fields[1]} {fields[2]} {fields[3]}')
-		elif line.startswith('dax-bench:'):
-			print(f'  {impl}: {line}')
-	with Step(f'boot {impl} and run the benchmarks'):
+def job_bench(args):
+	"""Both kernels, interleaved rounds; lower is better, ratio = ours/stock."""
+	def bench_boot(impl, src, initrd, on_result):
+		scanner = parser.SplatScanner()
 		verdict, _ = boot(args, impl, 'bench', src, initrd,
 				  on_console=scanner.feed, on_result=on_result)
-	for suite, line in scanner.splats:
-		print(f'  {impl}: kernel warning during benchmarks: {line}')
-	ok = verdict == 'pass' and not scanner.splats
-	return results, ok
-
-
-def job_bench(args):
-	"""Both kernels back to back; lower is better, ratio = ours/stock."""
-	ours, ok_ours = bench_one(args, 'ours')
-	stock, ok_stock = bench_one(args, 'stock')
-	print(f'{"benchmark":28} {"ours":>12} {"stock":>12} {"ours/stock":>10}')
-	for name in sorted(set(ours) | set(stock)):
-		o, s = ours.get(name), stock.get(name)
-		unit = (o or s)[1]
-		ratio = f'{o[0] / s[0]:.2f}' if o and s and s[0] else '-'
-		fmt = lambda v: f'{v[0]:.5g}' if v else '-'
-		print(f'{name:28} {fmt(o):>12} {fmt(s):>12} {ratio:>10}  {unit}')
-	return 0 if ok_ours and ok_stock else 1
+		return verdict, [line for _, line in scanner.splats]
+	return bench.run(args, prepare, bench_boot)
 
 
 def job_build(args):

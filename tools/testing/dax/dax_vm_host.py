@@ -44,6 +44,7 @@ PACKAGES = {
 	'git': '/usr/bin/git',
 	'python3-ply': '/usr/lib/python3/dist-packages/ply/__init__.py',
 	'python3-git': '/usr/lib/python3/dist-packages/git/__init__.py',
+	'gnuplot-nox': '/usr/bin/gnuplot',
 }
 
 _T0 = time.monotonic()

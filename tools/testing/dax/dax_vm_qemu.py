@@ -115,16 +115,30 @@ class PmemLayout:
 			'-device', f'nvdimm,id=nvdimm0,memdev=nvmem0,label-size={self.LABELS}']
 
 
+# guest clocks: 'wall' follows the host (multi-threaded TCG); 'icount' counts
+# executed instructions, one ns each, on one host thread, so the same work
+# takes the same guest time on every run and every host
+CLOCKS = ('wall', 'icount')
+
+
+def accel_args(kvm, clock):
+	if kvm:
+		return ['-accel', 'kvm', '-cpu', 'host']
+	if clock == 'icount':
+		return ['-accel', 'tcg,thread=single', '-cpu', 'max',
+			'-icount', 'shift=0,align=off,sleep=off']
+	return ['-accel', 'tcg', '-cpu', 'max']
+
+
 def qemu_command(kernel, initrd, append, layout, console, results, kvm,
-		 interactive=False, logs=None):
+		 interactive=False, logs=None, clock='wall'):
 	machine = getattr(layout, 'machine', 'pc')
 	cmd = ['qemu-system-x86_64', '-machine', machine, '-smp', '2',
 	       '-nographic', '-no-reboot', '-kernel', kernel, '-initrd', initrd,
 	       '-append', append,
 	       '-device', f'isa-debug-exit,iobase={EXIT_PORT:#x},iosize=0x04']
 	cmd += layout.qemu_args()
-	cmd += ['-accel', 'kvm', '-cpu', 'host'] if kvm else \
-		['-accel', 'tcg', '-cpu', 'max']
+	cmd += accel_args(kvm, clock)
 	if interactive:
 		cmd += ['-serial', 'mon:stdio']
 	else:

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dax-bench: micro-benchmarks of the device-dax bus, run in the dax-vm
- * guest on either implementation.  Each line it prints is
+ * dax-bench: one pass of the device-dax benchmarks, run in the dax-vm
+ * guest on either implementation.  The host boots the two kernels in
+ * turn and takes the median over the boots; each boot runs every cell
+ * once.  Each line it prints is
  *
  *   bench NAME VALUE UNIT
  *
- * where VALUE is the best of several rounds (a round only gets slower when
- * the host is busy); the host divides ours by
- * stock.  Only the ABI both implementations share is used.
+ * Time is the guest's CLOCK_MONOTONIC: with qemu -icount it counts
+ * executed instructions (one "ns" each), so a cell gives the same value on
+ * every boot.  Only the ABI both implementations share is used.
+ *
+ *   dax-bench [GROUP...]   GROUP: fault, bind, prov, kmem (default: all)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,11 +27,12 @@
 #define REGION "/sys/devices/platform/hmem.0/dax_region"
 #define DEVICES "/sys/bus/dax/devices"
 #define DRIVER "/sys/bus/dax/drivers/device_dax"
-#define ROUNDS 7
-#define SZ_2M (2UL << 20)
-#define SZ_4K 4096UL
+#define KMEM "/sys/bus/dax/drivers/kmem"
+#define SZ_4K 4096ULL
+#define SZ_2M (2ULL << 20)
+#define SZ_1G (1ULL << 30)
 
-static unsigned long long region_start;
+static unsigned long long region_start, region_size;
 
 static void die(const char *fmt, ...)
 {
@@ -59,13 +64,11 @@ static int write_attr(const char *path, const char *fmt, ...)
 	return rc;
 }
 
-static void must_write(const char *path, const char *fmt, const char *val)
-{
-	int rc = write_attr(path, fmt, val);
-
-	if (rc)
-		die("write '%s' to %s: %s", val, path, strerror(-rc));
-}
+#define must_write(path, ...) do {					\
+	int __rc = write_attr(path, __VA_ARGS__);			\
+	if (__rc)							\
+		die("write %s: %s", path, strerror(-__rc));		\
+} while (0)
 
 static void read_attr(const char *path, char *buf, size_t len)
 {
@@ -85,21 +88,12 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-static int cmp_double(const void *a, const void *b)
+static void report(const char *name, double value, const char *unit)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
+	printf("bench %s %.6g %s\n", name, value, unit);
 }
 
-/* under TCG a round only gets slower when the host is busy: keep the best */
-static double best(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[0];
-}
-
-static void find_region_start(void)
+static void find_region(void)
 {
 	char line[256];
 	FILE *f = fopen("/proc/iomem", "r");
@@ -107,19 +101,38 @@ static void find_region_start(void)
 	if (!f)
 		die("/proc/iomem: %s", strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
-		if (strstr(line, ": Soft Reserved")) {
-			region_start = strtoull(line + strspn(line, " "), NULL, 16);
-			fclose(f);
-			return;
-		}
+		char *dash;
+
+		if (!strstr(line, ": Soft Reserved"))
+			continue;
+		region_start = strtoull(line + strspn(line, " "), &dash, 16);
+		region_size = strtoull(dash + 1, NULL, 16) + 1 - region_start;
+		fclose(f);
+		return;
 	}
 	die("no Soft Reserved range in /proc/iomem");
+}
+
+/* kB of MemFree in /proc/meminfo */
+static long mem_free_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		die("/proc/meminfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
 }
 
 /* A new size-0 device; its name goes to @name. */
 static void create_device(char *name, size_t len)
 {
-	must_write(REGION "/create", "%s", "1");
+	must_write(REGION "/create", "1");
 	read_attr(REGION "/create", name, len);
 	if (!*name)
 		die("create gave no device");
@@ -130,196 +143,389 @@ static void dev_path(char *buf, size_t len, const char *name, const char *attr)
 	snprintf(buf, len, DEVICES "/%s/%s", name, attr);
 }
 
-static void destroy_device(const char *name)
+static void dev_write(const char *name, const char *attr, unsigned long long v)
 {
 	char path[256];
 
-	write_attr(DRIVER "/unbind", "%s", name);
-	write_attr(DRIVER "/remove_id", "%s", name);
-	dev_path(path, sizeof(path), name, "size");
-	must_write(path, "%s", "0");
+	dev_path(path, sizeof(path), name, attr);
+	must_write(path, "%llu", v);
+}
+
+static void bind_to(const char *drv, const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/new_id", drv);
+	must_write(path, "%s", name);
+	snprintf(path, sizeof(path), "%s/bind", drv);
+	write_attr(path, "%s", name);	/* new_id may have bound it already */
+}
+
+static void unbind_from(const char *drv, const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/unbind", drv);
+	must_write(path, "%s", name);
+	snprintf(path, sizeof(path), "%s/remove_id", drv);
+	must_write(path, "%s", name);
+}
+
+static void destroy_device(const char *name)
+{
+	dev_write(name, "size", 0);
 	must_write(REGION "/delete", "%s", name);
 }
 
 /*
- * How a benchmark device is laid out: @nr ranges of @chunk bytes each.
- * With @gap the ranges have a free hole of their own size between them;
- * without it they are adjacent but given in descending address order, so
- * that they still stay separate ranges (page offsets run the other way).
+ * @nr ranges of @chunk bytes, one `mapping` write each.  With a gap of
+ * @chunk after each range when the region has room for it; otherwise the
+ * ranges are adjacent, written in descending address order so that they
+ * stay separate ranges (page offsets run against addresses).
  */
-struct layout {
-	int nr;
-	unsigned long long chunk;
-	int gap;
-};
-
-static void make_layout(const char *name, const struct layout *l,
-			unsigned long align)
+static int make_ranges(const char *name, int nr, unsigned long long chunk,
+		       unsigned long long align)
 {
+	int gap = 2ULL * nr * chunk <= region_size;
 	char path[256];
 	int i, rc;
 
-	dev_path(path, sizeof(path), name, "align");
-	rc = write_attr(path, "%lu", align);
-	if (rc)
-		die("align %lu: %s", align, strerror(-rc));
+	dev_write(name, "align", align);
 	dev_path(path, sizeof(path), name, "mapping");
-	for (i = 0; i < l->nr; i++) {
+	for (i = 0; i < nr; i++) {
 		unsigned long long start;
 
-		if (l->gap)
-			start = region_start + 2ULL * i * l->chunk;
+		if (gap)
+			start = region_start + 2ULL * i * chunk;
 		else
-			start = region_start + (l->nr - 1 - i) * l->chunk;
-		rc = write_attr(path, "%#llx-%#llx", start, start + l->chunk - 1);
+			start = region_start + (nr - 1 - i) * chunk;
+		rc = write_attr(path, "%#llx-%#llx", start, start + chunk - 1);
 		if (rc)
-			die("mapping %d: %s", i, strerror(-rc));
+			die("mapping %d of %d: %s", i, nr, strerror(-rc));
 	}
+	return gap;
 }
 
-static void bind_device_dax(const char *name)
+/*
+ * Map the device anew and touch it once every @step bytes; only the touch
+ * loop is timed (mmap, munmap and page-table teardown are not).  Returns
+ * the ns spent.
+ */
+static double touch_pass(int fd, size_t size, size_t step)
 {
-	must_write(DRIVER "/new_id", "%s", name);
-	write_attr(DRIVER "/bind", "%s", name);
-}
-
-/* ns per fault when touching every @step of the whole device once */
-static double fault_round(const char *name, size_t size, size_t step)
-{
-	char path[128];
 	volatile char *map;
-	double t0, t1;
+	double t0;
 	size_t off;
+
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		die("mmap %zu: %s", size, strerror(errno));
+	t0 = now_ns();
+	for (off = 0; off < size; off += step)
+		map[off] = 1;
+	t0 = now_ns() - t0;
+	munmap((void *)map, size);
+	return t0;
+}
+
+/*
+ * ns per fault over a device of @nr ranges of @chunk, mapped with @align
+ * and touched every @step bytes; passes repeat until @min_faults faults.
+ */
+static void bench_fault(const char *label, int nr, unsigned long long chunk,
+			unsigned long long align, size_t step, long min_faults)
+{
+	size_t size = nr * chunk;
+	long faults = size / step, done = 0;
+	char name[64], path[128], bname[96];
+	double ns = 0;
 	int fd;
 
+	create_device(name, sizeof(name));
+	make_ranges(name, nr, chunk, align);
+	bind_to(DRIVER, name);
 	snprintf(path, sizeof(path), "/dev/%s", name);
 	fd = open(path, O_RDWR);
 	if (fd < 0)
 		die("open %s: %s", path, strerror(errno));
-	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED)
-		die("mmap %s: %s", path, strerror(errno));
-	t0 = now_ns();
-	for (off = 0; off < size; off += step)
-		map[off] = 1;
-	t1 = now_ns();
-	munmap((void *)map, size);
+	while (done < min_faults) {
+		ns += touch_pass(fd, size, step);
+		done += faults;
+	}
 	close(fd);
-	return (t1 - t0) / (size / step);
+	snprintf(bname, sizeof(bname), "%s_%d", label, nr);
+	report(bname, ns / done, "ns/fault");
+	unbind_from(DRIVER, name);
+	destroy_device(name);
+}
+
+static void group_fault(void)
+{
+	static const int nrs[] = { 1, 16, 256, 1024, 2048 };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
+		if (nrs[i] * SZ_2M > region_size)
+			continue;
+		bench_fault("fault_pte", nrs[i], SZ_2M, SZ_4K, SZ_4K, 8192);
+		bench_fault("fault_pmd", nrs[i], SZ_2M, SZ_2M, SZ_2M, 2048);
+	}
+	for (i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
+		if (nrs[i] * SZ_2M <= region_size)
+			bench_fault("fault_pte_sparse128k", nrs[i], SZ_2M, SZ_4K,
+				    128 << 10, 2048);
+	if (region_start % SZ_1G == 0) {
+		bench_fault("fault_pud", 1, SZ_1G, SZ_1G, SZ_1G, 256);
+		if (2 * SZ_1G <= region_size)
+			bench_fault("fault_pud", 2, SZ_1G, SZ_1G, SZ_1G, 256);
+		if (4 * SZ_1G <= region_size)
+			bench_fault("fault_pud", 4, SZ_1G, SZ_1G, SZ_1G, 256);
+	}
 }
 
 /*
- * ns per fault: map the device with @align and touch it every @step bytes;
- * each round maps it anew, so every touch faults.
+ * Bind a device of @size at @align to device_dax: ms per bind and the
+ * memory the bind takes (MemFree before minus after: the struct pages of
+ * memremap_pages(), shared ones with compound pages at 2M and 1G).
  */
-static void bench_faults(const char *label, const struct layout *l,
-			 unsigned long align, size_t step)
+static void bench_bind(unsigned long long size, unsigned long long align)
 {
-	double v[ROUNDS];
-	char name[64];
+	static const char *const sz[] = { "4k", "2m", "1g" };
+	int ai = align == SZ_4K ? 0 : align == SZ_2M ? 1 : 2;
+	char name[64], bname[96];
+	long before, after;
+	double t0;
+
+	create_device(name, sizeof(name));
+	dev_write(name, "align", align);
+	dev_write(name, "size", size);
+	before = mem_free_kb();
+	t0 = now_ns();
+	bind_to(DRIVER, name);
+	t0 = now_ns() - t0;
+	after = mem_free_kb();
+	unbind_from(DRIVER, name);
+	destroy_device(name);
+	snprintf(bname, sizeof(bname), "bind_%llug_%s", size / SZ_1G, sz[ai]);
+	report(bname, t0 / 1e6, "ms");
+	snprintf(bname, sizeof(bname), "memmap_%llug_%s", size / SZ_1G, sz[ai]);
+	report(bname, before - after, "KiB");
+}
+
+static void group_bind(void)
+{
+	static const unsigned long long aligns[] = { SZ_4K, SZ_2M, SZ_1G };
+	unsigned long long size;
+	unsigned int a;
+
+	for (size = SZ_1G; size <= 4 * SZ_1G && size <= region_size; size *= 2)
+		for (a = 0; a < 3; a++)
+			if (aligns[a] != SZ_1G || region_start % SZ_1G == 0)
+				bench_bind(size, aligns[a]);
+}
+
+/*
+ * @nr devices of an equal share of the region: create + size + bind +
+ * unbind + delete each, all devices through each step in turn; us per
+ * device and cycle.
+ */
+static void bench_cycle(int nr)
+{
+	unsigned long long each = region_size / nr / SZ_2M * SZ_2M;
+	char (*names)[64] = calloc(nr, sizeof(*names));
+	char bname[64];
+	double t0;
+	int i;
+
+	if (!names)
+		die("no memory");
+	if (each > 16 * SZ_2M)
+		each = 16 * SZ_2M;
+	t0 = now_ns();
+	for (i = 0; i < nr; i++) {
+		create_device(names[i], sizeof(names[i]));
+		dev_write(names[i], "size", each);
+	}
+	for (i = 0; i < nr; i++)
+		bind_to(DRIVER, names[i]);
+	for (i = 0; i < nr; i++)
+		unbind_from(DRIVER, names[i]);
+	for (i = 0; i < nr; i++)
+		destroy_device(names[i]);
+	t0 = now_ns() - t0;
+	free(names);
+	snprintf(bname, sizeof(bname), "cycle_devices_%d", nr);
+	report(bname, t0 / nr / 1e3, "us/device");
+}
+
+/*
+ * A `size` write growing a device of @nr 2M ranges by 2M and one shrinking
+ * it back, 32 times; ns per write.
+ */
+static void bench_resize(int nr)
+{
+	unsigned long long size = nr * SZ_2M;
+	double grow = 0, shrink = 0, t0;
+	char name[64], bname[64];
 	int i;
 
 	create_device(name, sizeof(name));
-	make_layout(name, l, align);
-	bind_device_dax(name);
-	for (i = 0; i < ROUNDS; i++)
-		v[i] = fault_round(name, l->nr * l->chunk, step);
-	printf("bench %s %.0f ns/fault\n", label, best(v, ROUNDS));
+	make_ranges(name, nr, SZ_2M, SZ_4K);
+	for (i = 0; i < 32; i++) {
+		t0 = now_ns();
+		dev_write(name, "size", size + SZ_2M);
+		grow += now_ns() - t0;
+		t0 = now_ns();
+		dev_write(name, "size", size);
+		shrink += now_ns() - t0;
+	}
 	destroy_device(name);
+	snprintf(bname, sizeof(bname), "resize_grow_%d", nr);
+	report(bname, grow / 32, "ns/write");
+	snprintf(bname, sizeof(bname), "resize_shrink_%d", nr);
+	report(bname, shrink / 32, "ns/write");
 }
 
 /*
- * ms to bind a whole-region device to device_dax (memremap_pages() and
- * its struct pages: compound pages make 2M and 1G cheaper than 4K)
+ * A `mapping` write adding the @nr-th extent to a device of @nr - 1
+ * adjacent ranges (descending addresses), undone by a `size` shrink, 32
+ * times; ns per mapping write.
  */
-static void bench_bind(const char *label, unsigned long long size,
-		       unsigned long align)
+static void bench_mapping(int nr)
 {
-	char name[64], path[256], val[32];
-	double v[3], t0;
-	int r;
+	unsigned long long top = region_start + (nr - 1) * SZ_2M;
+	char name[64], path[256], bname[64];
+	double ns = 0, t0;
+	int i;
 
 	create_device(name, sizeof(name));
-	dev_path(path, sizeof(path), name, "align");
-	snprintf(val, sizeof(val), "%lu", align);
-	must_write(path, "%s", val);
-	dev_path(path, sizeof(path), name, "size");
-	snprintf(val, sizeof(val), "%llu", size);
-	must_write(path, "%s", val);
-	for (r = 0; r < 3; r++) {
-		t0 = now_ns();
-		bind_device_dax(name);
-		v[r] = (now_ns() - t0) / 1e6;
-		must_write(DRIVER "/unbind", "%s", name);
-		must_write(DRIVER "/remove_id", "%s", name);
+	dev_write(name, "align", SZ_4K);
+	dev_path(path, sizeof(path), name, "mapping");
+	for (i = 0; i < nr - 1; i++) {
+		unsigned long long start = top - i * SZ_2M;
+
+		must_write(path, "%#llx-%#llx", start, start + SZ_2M - 1);
 	}
-	printf("bench %s %.1f ms/bind\n", label, best(v, 3));
+	for (i = 0; i < 32; i++) {
+		t0 = now_ns();
+		must_write(path, "%#llx-%#llx", region_start,
+			   region_start + SZ_2M - 1);
+		ns += now_ns() - t0;
+		dev_write(name, "size", (nr - 1) * SZ_2M);
+	}
 	destroy_device(name);
+	snprintf(bname, sizeof(bname), "mapping_extents_%d", nr);
+	report(bname, ns / 32, "ns/write");
 }
 
-/* ns per size write, growing a device 2M at a time then shrinking it */
-static void bench_resize(int steps)
+static void group_prov(void)
 {
-	double v[ROUNDS], t0;
-	char name[64], path[256];
-	int i, r;
+	static const int devs[] = { 1, 16, 64, 256 };
+	static const int nrs[] = { 1, 16, 256, 1024 };
+	static const int ext[] = { 1, 16, 256, 1024, 2048 };
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		bench_cycle(devs[i]);
+	for (i = 0; i < 4; i++)
+		if (2 * nrs[i] * SZ_2M <= region_size)
+			bench_resize(nrs[i]);
+	for (i = 0; i < 5; i++)
+		if (ext[i] * SZ_2M <= region_size)
+			bench_mapping(ext[i]);
+}
+
+/* write @state to every memory block named in the kmem device's resources */
+static double set_blocks(const char *state, unsigned long long start,
+			 unsigned long long size)
+{
+	unsigned long long block, first, b;
+	char path[128], buf[64];
+	double t0;
+
+	read_attr("/sys/devices/system/memory/block_size_bytes", buf, sizeof(buf));
+	block = strtoull(buf, NULL, 16);
+	first = start / block;
+	t0 = now_ns();
+	for (b = first; b < first + size / block; b++) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/memory/memory%llu/state", b);
+		must_write(path, "%s", state);
+	}
+	return now_ns() - t0;
+}
+
+/*
+ * kmem: a device of @size in @nr ranges bound to kmem (its memory added
+ * offline), then onlined and offlined block by block; GiB/s each way.
+ */
+static void bench_kmem(unsigned long long size, int nr)
+{
+	unsigned long long chunk = size / nr;
+	char name[64], bname[64];
+	double on = 0, off = 0;
+	int i, gap;
 
 	create_device(name, sizeof(name));
-	dev_path(path, sizeof(path), name, "size");
-	for (r = 0; r < ROUNDS; r++) {
-		t0 = now_ns();
-		for (i = 1; i <= steps; i++) {
-			char val[32];
+	gap = make_ranges(name, nr, chunk, SZ_2M);
+	write_attr("/sys/devices/system/memory/auto_online_blocks", "offline");
+	bind_to(KMEM, name);
+	for (i = 0; i < nr; i++) {
+		unsigned long long s = region_start +
+			(gap ? 2ULL * i * chunk : (unsigned long long)i * chunk);
 
-			snprintf(val, sizeof(val), "%lu", i * SZ_2M);
-			must_write(path, "%s", val);
-		}
-		for (i = steps - 1; i >= 0; i--) {
-			char val[32];
-
-			snprintf(val, sizeof(val), "%lu", i * SZ_2M);
-			must_write(path, "%s", val);
-		}
-		v[r] = (now_ns() - t0) / (2 * steps);
+		on += set_blocks("online_movable", s, chunk);
 	}
-	printf("bench resize_2m_steps %.0f ns/write\n", best(v, ROUNDS));
+	for (i = 0; i < nr; i++) {
+		unsigned long long s = region_start +
+			(gap ? 2ULL * i * chunk : (unsigned long long)i * chunk);
+
+		off += set_blocks("offline", s, chunk);
+	}
+	unbind_from(KMEM, name);
 	destroy_device(name);
+	snprintf(bname, sizeof(bname), "kmem_online_%llug_%d", size / SZ_1G, nr);
+	report(bname, size / (double)SZ_1G / (on / 1e9), "GiB/s");
+	snprintf(bname, sizeof(bname), "kmem_offline_%llug_%d", size / SZ_1G, nr);
+	report(bname, size / (double)SZ_1G / (off / 1e9), "GiB/s");
 }
 
-/* ns per create + delete of a size-0 device */
-static void bench_create_delete(int count)
+static void group_kmem(void)
 {
-	double v[ROUNDS], t0;
-	char name[64];
-	int i, r;
-
-	for (r = 0; r < ROUNDS; r++) {
-		t0 = now_ns();
-		for (i = 0; i < count; i++) {
-			create_device(name, sizeof(name));
-			must_write(REGION "/delete", "%s", name);
-		}
-		v[r] = (now_ns() - t0) / count;
+	bench_kmem(SZ_1G, 1);
+	bench_kmem(SZ_1G, 4);
+	if (4 * SZ_1G <= region_size) {
+		bench_kmem(2 * SZ_1G, 1);
+		bench_kmem(2 * SZ_1G, 4);
 	}
-	printf("bench create_delete %.0f ns/cycle\n", best(v, ROUNDS));
 }
 
-int main(void)
+static const struct group {
+	const char *name;
+	void (*run)(void);
+} groups[] = {
+	{ "fault", group_fault },
+	{ "bind", group_bind },
+	{ "prov", group_prov },
+	{ "kmem", group_kmem },
+};
+
+int main(int argc, char **argv)
 {
+	unsigned int g;
+	int i;
+
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	find_region_start();
-	/* 2G of soft-reserved memory: one range, then 1024 adjacent ones */
-	const struct layout one = { 1, 1024 * SZ_2M, 0 };
-	const struct layout many = { 1024, SZ_2M, 0 };
-	const struct layout holes = { 256, SZ_2M, 1 };
+	find_region();
+	printf("dax-bench: region %#llx size %llu MiB\n", region_start,
+	       region_size >> 20);
+	for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+		int want = argc < 2;
 
-	bench_faults("fault_4k_1_range", &one, SZ_4K, 128 << 10);
-	bench_faults("fault_4k_1024_ranges", &many, SZ_4K, 128 << 10);
-	bench_faults("fault_2m_256_ranges_holes", &holes, SZ_2M, SZ_2M);
-	bench_bind("bind_1g_align_4k", 1024 * SZ_2M / 2, SZ_4K);
-	bench_bind("bind_1g_align_2m", 1024 * SZ_2M / 2, SZ_2M);
-	bench_bind("bind_1g_align_1g", 1024 * SZ_2M / 2, 1024 * SZ_2M / 2);
-	bench_resize(64);
-	bench_create_delete(50);
+		for (i = 1; i < argc; i++)
+			want |= !strcmp(argv[i], groups[g].name);
+		if (want)
+			groups[g].run();
+	}
 	return 0;
 }
