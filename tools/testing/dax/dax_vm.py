@@ -95,10 +95,13 @@ def prepare(impl):
 	return src, initrd
 
 
-def boot_files(impl):
+def boot_files(impl, job):
+	"""The console and results files of impl's boot for job."""
 	logs = os.path.join(host.BUILD_ROOT, impl, 'logs')
 	os.makedirs(logs, exist_ok=True)
-	return os.path.join(logs, 'console.log'), os.path.join(logs, 'results.log')
+	prefix = '' if job in ('run', 'test', 'shell') else job + '-'
+	return (os.path.join(logs, prefix + 'console.log'),
+		os.path.join(logs, prefix + 'results.log'))
 
 
 def filter_matches(args, names):
@@ -138,7 +141,7 @@ def kernel_cmdline(args, impl, job, layout):
 
 
 def boot(args, impl, job, src, initrd, on_console=None, on_result=None):
-	console, results = boot_files(impl)
+	console, results = boot_files(impl, job)
 	logs = None
 	if job in ('ndctl', 'providers'):
 		layout = qemu.PmemLayout(os.path.join(host.BUILD_ROOT, impl, 'nvdimm.img'))

@@ -23,19 +23,31 @@ make_cxl_region() {
 		select(.volatile_capable == true) |
 		select(.nr_targets == 2)][0].decoder // empty')
 	[ -n "$decoder" ] || fail "no volatile-capable x2 root decoder in cxl_test" || return 1
-	mems=
-	for pos in 0 1; do
-		port=$($CXL list -T -d "$decoder" | jq -r ".[] | .targets | .[] |
-			select(.position == $pos) | .target")
-		mems="$mems $($CXL list -M -p "$port" | jq -r '.[0].memdev')"
+	# cxl_test's endpoints may still be probing: wait for a memdev under
+	# each host bridge position
+	for i in $(seq 30); do
+		mems=
+		for pos in 0 1; do
+			port=$($CXL list -T -d "$decoder" | jq -r ".[] | .targets | .[] |
+				select(.position == $pos) | .target")
+			mems="$mems $($CXL list -M -p "$port" | jq -r '.[0].memdev // empty')"
+		done
+		[ "$(echo $mems | wc -w)" -eq 2 ] && break
+		sleep 1
 	done
+	[ "$(echo $mems | wc -w)" -eq 2 ] || fail "no memdev under each port of $decoder" || return 1
 	CXLREGION=$($CXL create-region -t ram -d "$decoder" -m $mems 2>/tmp/cxl.err |
 		jq -r '.region')
 	[ -n "$CXLREGION" ] && [ "$CXLREGION" != null ] ||
 		fail "create-region -d $decoder -m$mems: $(tail -n 1 /tmp/cxl.err)" || return 1
-	json=$($CXL list -X -r "$CXLREGION")
+	# the region's dax region and device appear once dax_cxl has probed
+	for i in $(seq 30); do
+		json=$($CXL list -X -r "$CXLREGION")
+		DEV=$(echo "$json" | jq -r '.[0].daxregion.devices[0].chardev // empty')
+		[ -n "$DEV" ] && [ -e "/sys/bus/dax/devices/$DEV" ] && break
+		sleep 1
+	done
 	RID=$(echo "$json" | jq -r '.[0].daxregion.id')
-	DEV=$(echo "$json" | jq -r '.[0].daxregion.devices[0].chardev')
 	REGION=$(readlink -f "/sys/bus/dax/devices/$DEV/..")/dax_region
 	[ -d "$REGION" ] || fail "no dax region for $CXLREGION ($json)" || return 1
 }
