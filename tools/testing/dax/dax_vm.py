@@ -186,6 +186,10 @@ def print_case(case, impl):
 	mark = {'pass': 'ok', 'skip': 'ok', 'fail': 'not ok', 'crash': 'not ok'}[case.status]
 	note = ' (CRASHED)' if case.status == 'crash' else ''
 	print(f'  {impl}: {mark} {case}{note}', flush=True)
+	if case.status == 'fail':
+		# the case's own diagnostics say why; the rest is in the logs
+		for line in case.diag[:3]:
+			print(f'  {impl}:     # {line}', flush=True)
 
 
 def boot_suites(args, impl, job, src, initrd, what):

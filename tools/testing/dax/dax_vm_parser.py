@@ -16,6 +16,7 @@ import re
 
 RESULT_RE = re.compile(r'^(\s*)(not ok|ok) (\d+)\s*(?:- )?([^#]*?)\s*(?:#\s*(.*))?$')
 PLAN_RE = re.compile(r'^(\s*)1\.\.(\d+)')
+DIAG_RE = re.compile(r'^\s*# ')
 BEGIN_RE = re.compile(r'^# dax-vm-suite-begin (\S+)')
 END_RE = re.compile(r'^# dax-vm-suite-end (\S+) rc=(-?\d+)')
 MARK_RE = re.compile(r'dax-vm: (begin|end) suite (\S+)')
@@ -35,6 +36,7 @@ class Case:
 		self.name = name
 		self.status = status      # 'pass', 'fail', 'skip', 'crash'
 		self.directive = directive
+		self.diag = []            # the '# ...' lines that follow the result
 
 	def __str__(self):
 		extra = f' # {self.directive}' if self.directive else ''
@@ -52,6 +54,8 @@ class Suite:
 		"""The suite's cases, with crashed ones for what never reported."""
 		results = []
 		plans = {}
+		diags = {}
+		before = []
 		for line in self.lines:
 			m = PLAN_RE.match(line)
 			if m:
@@ -60,6 +64,13 @@ class Suite:
 			m = RESULT_RE.match(line)
 			if m:
 				results.append((len(m.group(1)), m))
+				diags[id(m)] = (before, [])
+				before = []
+			elif DIAG_RE.match(line):
+				text = line.strip()[1:].strip()
+				before.append(text)
+				if results:
+					diags[id(results[-1][1])][1].append(text)
 		depths = sorted({d for d, _ in results})
 		inner = [d for d in depths if d > 0]
 		depth = inner[0] if inner else (depths[0] if depths else 0)
@@ -76,6 +87,10 @@ class Suite:
 				status = 'pass'
 			out.append(Case(self.name, int(m.group(3)), m.group(4) or f'case {m.group(3)}',
 					status, directive))
+			# TAP puts a case's diagnostics after its result line,
+			# the kselftest harness before it
+			pre, post = diags[id(m)]
+			out[-1].diag = post or pre[-3:]
 		planned = plans.get(depth, 0)
 		for n in range(len(out) + 1, planned + 1):
 			out.append(Case(self.name, n, f'case {n} (no result line)', 'crash'))

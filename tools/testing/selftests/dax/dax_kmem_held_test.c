@@ -15,27 +15,6 @@
 
 #define NR_TESTS 10
 
-static int count_kmem_ram(uint64_t start, uint64_t end)
-{
-	char line[256];
-	uint64_t s, e;
-	int n = 0;
-	FILE *f;
-
-	f = fopen("/proc/iomem", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strstr(line, "System RAM (kmem)"))
-			continue;
-		if (sscanf(line, " %" SCNx64 "-%" SCNx64, &s, &e) == 2 &&
-		    s >= start && e <= end)
-			n++;
-	}
-	fclose(f);
-	return n;
-}
-
 static int block_state(uint64_t addr, uint64_t blk, const char *set,
 		       char *state, size_t len)
 {
@@ -101,7 +80,7 @@ int main(void)
 	/* unbind with the block online: the hot-remove fails */
 	avail = dax_region_u64(&r, "available_size");
 	err = dax_drv_write("kmem", "unbind", dev);
-	n = count_kmem_ram(a, a + blk - 1);
+	n = ext_count_kmem_ram(a, a + blk - 1, NULL);
 	ext_result(!err && !ext_dev_bound_to(dev, "kmem") && n == 1,
 		   "unbind_keeps_ram: unbind %s, %d kmem resource(s) left",
 		   err ? strerror(-err) : "ok", n);
@@ -128,14 +107,14 @@ int main(void)
 
 	/* kmem takes the memory back instead of adding it twice */
 	err = dax_drv_write("kmem", "bind", dev);
-	n = count_kmem_ram(a, a + blk - 1);
+	n = ext_count_kmem_ram(a, a + blk - 1, NULL);
 	ext_result(!err && ext_dev_bound_to(dev, "kmem") && n == 1,
 		   "kmem_takes_back: bind %s, %d kmem resource(s)",
 		   err ? strerror(-err) : "ok", n);
 
 	/* offlined now, so the unbind removes it and the device is free */
 	ext_unbind(dev);
-	n = count_kmem_ram(a, a + blk - 1);
+	n = ext_count_kmem_ram(a, a + blk - 1, NULL);
 	err = dax_set_size(dev, 0);
 	ext_result(n == 0 && !err &&
 		   dax_region_u64(&r, "available_size") == r.size,

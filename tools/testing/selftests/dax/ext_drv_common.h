@@ -162,4 +162,35 @@ static inline void *ext_map_dev(const char *dev, size_t len, int flags,
 	return p;
 }
 
+/*
+ * Number of "System RAM (kmem)" resources of /proc/iomem inside
+ * [@start, @end], -1 if it cannot be read; *@first (when not NULL) gets
+ * the start of the first one.
+ */
+static inline int ext_count_kmem_ram(uint64_t start, uint64_t end,
+				     uint64_t *first)
+{
+	char line[256];
+	uint64_t s, e;
+	int n = 0;
+	FILE *f;
+
+	f = fopen("/proc/iomem", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "System RAM (kmem)"))
+			continue;
+		if (sscanf(line, " %" SCNx64 "-%" SCNx64, &s, &e) != 2)
+			continue;
+		if (s >= start && e <= end) {
+			if (!n && first)
+				*first = s;
+			n++;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
 #endif /* EXT_DRV_COMMON_H */

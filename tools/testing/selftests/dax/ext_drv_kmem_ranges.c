@@ -11,31 +11,6 @@
 #define NR_TESTS 6
 
 /* "System RAM (kmem)" resources inside [start, end] */
-static int count_kmem_ram(uint64_t start, uint64_t end, uint64_t *first)
-{
-	char line[256];
-	uint64_t s, e;
-	int n = 0;
-	FILE *f;
-
-	f = fopen("/proc/iomem", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strstr(line, "System RAM (kmem)"))
-			continue;
-		if (sscanf(line, " %" SCNx64 "-%" SCNx64, &s, &e) != 2)
-			continue;
-		if (s >= start && e <= end) {
-			if (!n && first)
-				*first = s;
-			n++;
-		}
-	}
-	fclose(f);
-	return n;
-}
-
 /* kernel log lines after @fd's position that mention @dev and @word */
 static int count_kmsg(int fd, const char *dev, const char *word)
 {
@@ -110,7 +85,7 @@ int main(void)
 	for (round = 0; round < 2; round++) {
 		kfd = kmsg_open_at_end();
 		err = ext_bind(dev, "kmem");
-		n = count_kmem_ram(r.start, end, &first);
+		n = ext_count_kmem_ram(r.start, end, &first);
 		ext_result(!err && n == 2 && first == a,
 			   "kmem_ranges_bind_%d: %s, %d kmem resources", round,
 			   err ? strerror(-err) : "bound", n);
@@ -129,7 +104,7 @@ int main(void)
 
 		/* offlines the hot-plugged blocks, then unbinds */
 		ext_unbind(dev);
-		n = count_kmem_ram(r.start, end, NULL);
+		n = ext_count_kmem_ram(r.start, end, NULL);
 		ext_result(n == 0 && !ext_dev_bound_to(dev, "kmem"),
 			   "kmem_ranges_unbind_%d: %d kmem resources left", round,
 			   n);
