@@ -40,8 +40,11 @@
  * torn down, either by a write to "delete" or when the region's parent
  * unbinds (a devm action of alloc_dax_region() removes the region's sysfs
  * group and then tears down all remaining devices). Whoever moves a device
- * to %DEV_DAX_DYING under the region lock owns the teardown. The region
- * structure is reference counted and outlives its last device.
+ * to %DEV_DAX_DYING under the region lock owns the teardown. A probe
+ * checks that state under the region lock and runs under the device
+ * lock, which the teardown takes before it kills the dax_device, so no
+ * probe can bring a dying device back. The region structure is reference
+ * counted and outlives its last device.
  *
  * Memory that kmem could not hot-remove when it was unbound is still
  * System RAM. The device keeps kmem's record of it (&dev_dax.kmem_held)
@@ -1141,7 +1144,14 @@ static void dev_dax_unregister(struct dev_dax *dev_dax)
 
 	scoped_guard(mutex, &region->lock)
 		dev_dax_del_mappings(dev_dax);
-	kill_dev_dax(dev_dax);
+	/*
+	 * A probe that passed its DEV_DAX_DYING check before the caller set
+	 * it still runs under the device lock: let it finish before the
+	 * dax_device dies, or it would revive it and publish a pgmap the
+	 * kill already forgot. Probes after this see DEV_DAX_DYING.
+	 */
+	scoped_guard(device, &dev_dax->dev)
+		kill_dev_dax(dev_dax);
 	device_del(&dev_dax->dev);
 	/* the driver is gone: the ranges can go back to the region */
 	scoped_guard(mutex, &region->lock)

@@ -45,6 +45,23 @@ PACKAGES = {
 	'python3-ply': '/usr/lib/python3/dist-packages/ply/__init__.py',
 	'python3-git': '/usr/lib/python3/dist-packages/git/__init__.py',
 	'gnuplot-nox': '/usr/bin/gnuplot',
+	# ndctl v81 and its test suite (../shared/ndctl/README)
+	'meson': '/usr/bin/meson',
+	'ninja-build': '/usr/bin/ninja',
+	'pkgconf': '/usr/bin/pkg-config',
+	'libkmod-dev': '/usr/include/libkmod.h',
+	'libudev-dev': '/usr/include/libudev.h',
+	'uuid-dev': '/usr/include/uuid/uuid.h',
+	'libjson-c-dev': '/usr/include/json-c/json.h',
+	'libkeyutils-dev': '/usr/include/keyutils.h',
+	'libiniparser-dev': '/usr/include/iniparser/iniparser.h',
+	'libtraceevent-dev': '/usr/include/traceevent/event-parse.h',
+	'libtracefs-dev': '/usr/include/tracefs/tracefs.h',
+	'e2fsprogs': '/usr/sbin/mke2fs',
+	'xfsprogs': '/usr/sbin/mkfs.xfs',
+	'fio': '/usr/bin/fio',
+	'trace-cmd': '/usr/bin/trace-cmd',
+	'dmsetup': '/usr/sbin/dmsetup',
 }
 
 _T0 = time.monotonic()

@@ -15,6 +15,13 @@ DAXCTL=${DAXCTL:-daxctl}
 M=1048576
 CXLREGION=
 
+# the memdevs below the root decoder $1's target at position $2
+port_memdevs() {
+	port=$($CXL list -T -d "$1" | jq -r ".[] | .targets | .[] |
+		select(.position == $2) | .target")
+	[ -n "$port" ] && $CXL list -M -p "$port" | jq -r '.[].memdev'
+}
+
 # sets REGION, RID and DEV for a new, enabled CXL RAM region: an x2
 # interleave on cxl_test's volatile-capable two-port root decoder, one
 # memdev under each host bridge position
@@ -23,23 +30,30 @@ make_cxl_region() {
 		select(.volatile_capable == true) |
 		select(.nr_targets == 2)][0].decoder // empty')
 	[ -n "$decoder" ] || fail "no volatile-capable x2 root decoder in cxl_test" || return 1
-	# cxl_test's endpoints may still be probing: wait for a memdev under
+	# cxl_test's endpoints may still be probing: wait for memdevs under
 	# each host bridge position
 	for i in $(seq 30); do
-		mems=
-		for pos in 0 1; do
-			port=$($CXL list -T -d "$decoder" | jq -r ".[] | .targets | .[] |
-				select(.position == $pos) | .target")
-			mems="$mems $($CXL list -M -p "$port" | jq -r '.[0].memdev // empty')"
-		done
-		[ "$(echo $mems | wc -w)" -eq 2 ] && break
+		mems0=$(port_memdevs "$decoder" 0)
+		mems1=$(port_memdevs "$decoder" 1)
+		[ -n "$mems0" ] && [ -n "$mems1" ] && break
 		sleep 1
 	done
-	[ "$(echo $mems | wc -w)" -eq 2 ] || fail "no memdev under each port of $decoder" || return 1
-	CXLREGION=$($CXL create-region -t ram -d "$decoder" -m $mems 2>/tmp/cxl.err |
-		jq -r '.region')
-	[ -n "$CXLREGION" ] && [ "$CXLREGION" != null ] ||
-		fail "create-region -d $decoder -m$mems: $(tail -n 1 /tmp/cxl.err)" || return 1
+	[ -n "$mems0" ] && [ -n "$mems1" ] || fail "no memdev under each port of $decoder" || return 1
+	# a memdev whose ram capacity an auto-assembled region of cxl_test
+	# already holds fails with ENOSPC: try the pairs until one is free
+	for m0 in $mems0; do
+		for m1 in $mems1; do
+			CXLREGION=$($CXL create-region -t ram -d "$decoder" -m $m0 $m1 \
+				2>/tmp/cxl.err | jq -r '.region')
+			[ -n "$CXLREGION" ] && [ "$CXLREGION" != null ] && break 2
+			CXLREGION=
+		done
+	done
+	if [ -z "$CXLREGION" ]; then
+		sed 's/^/# cxl: /' /tmp/cxl.err
+		fail "create-region -d $decoder, no free pair of $mems0 / $mems1: $(tail -n 1 /tmp/cxl.err)"
+		return 1
+	fi
 	# the region's dax region and device appear once dax_cxl has probed
 	for i in $(seq 30); do
 		json=$($CXL list -X -r "$CXLREGION")

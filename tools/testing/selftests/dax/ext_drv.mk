@@ -4,5 +4,6 @@ TEST_GEN_PROGS += ext_drv_mmap_rules
 TEST_GEN_PROGS += ext_drv_mmap_fault_sizes
 TEST_GEN_PROGS += ext_drv_mmap_many_ranges
 TEST_GEN_PROGS += ext_drv_kmem_ranges
+TEST_GEN_PROGS += ext_drv_id_exclusive
 
 LOCAL_HDRS += ext_drv_common.h
