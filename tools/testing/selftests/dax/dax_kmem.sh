@@ -8,7 +8,10 @@
 # Known daxctl 76.1 limit: on a discontiguous device it walks only the
 # memory blocks in [resource, resource + size), so blocks of ranges
 # outside that window stay offline; this script onlines those through
-# sysfs and says so.
+# sysfs and says so.  On a three-range device, the kmem "state"
+# attribute (ours only; stock has none and the case is skipped there)
+# onlines every block of every range in one write and removes them all
+# in another, with daxctl before and after.
 cd "$(dirname "$0")"
 . ./dax_tap.sh
 
@@ -139,6 +142,57 @@ case_devdax_with_online_memory_refused() {
 	[ "$(dev_blocks_count $dev online)" -eq "$(dev_blocks $dev)" ] || fail "blocks changed" || return 1
 }
 
+# t: [R+256M, 256M]@0, [R, 256M], [R+768M, 256M] -- daxctl's window
+# [R+256M, R+1024M) misses the second range.
+make_three_range_device() {
+	a=$(create -s 256M) && t=$(create -s 256M) && b=$(create -s 256M) &&
+		c=$(create -s 256M) || return 1
+	for x in $a $t $c; do daxctl disable-device $x >/dev/null 2>&1 || return 1; done
+	echo 0 > /sys/bus/dax/devices/$a/size || return 1
+	echo 0 > /sys/bus/dax/devices/$c/size || return 1
+	echo $((768 * M)) > /sys/bus/dax/devices/$t/size || return 1
+	THREE=$t
+}
+
+# daxctl 76.1 onlines block by block and misses a range; one write of
+# the kmem "state" attribute onlines every block, one write of
+# "unplugged" removes them all, and daxctl hands the device back.
+case_three_range_daxctl_then_state() {
+	base=$(memtotal_bytes)
+	make_three_range_device || fail "setup failed" || return 1
+	dev=$THREE
+	[ "$(dev_mappings $dev)" -eq 3 ] || fail "expected three ranges" || return 1
+	daxctl enable-device $dev >/dev/null 2>&1
+	daxctl reconfigure-device -m system-ram $dev >/dev/null 2>/tmp/daxctl.err
+	[ "$(dev_driver $dev)" = kmem ] || fail "driver '$(dev_driver $dev)'" || return 1
+	[ "$(kmem_resources $dev)" -eq 3 ] || fail "kmem resources: $(kmem_resources $dev), want 3" || return 1
+	off=$(dev_blocks_count $dev offline)
+	tap_diag "daxctl 76.1 left $off of $(dev_blocks $dev) blocks offline"
+	st=/sys/bus/dax/devices/$dev/state
+	if [ ! -e $st ]; then
+		[ "$DAX_IMPL" = ours ] && { fail "no $st on ours"; return 1; }
+		fail "stock divergence: no daxX.Y/state attribute, $off blocks stay offline after daxctl"
+		return 2
+	fi
+	[ "$off" -gt 0 ] && [ "$(cat $st)" != offline ] &&
+		fail "state '$(cat $st)' with $off blocks offline" && return 1
+	echo online_movable > $st || fail "state online_movable failed" || return 1
+	[ "$(cat $st)" = online_movable ] || fail "state reads '$(cat $st)'" || return 1
+	expect_all_online $dev $base $((768 * M)) || return 1
+	echo unplugged > $st || fail "state unplugged failed" || return 1
+	[ "$(kmem_resources $dev)" -eq 0 ] || fail "kmem resources left after unplugged" || return 1
+	[ "$(memtotal_bytes)" -eq "$base" ] || fail "MemTotal not back after unplugged" || return 1
+	# daxctl 76.1 looks up the memory blocks of a system-ram device
+	# before it unbinds it, and an unplugged device has none
+	if ! daxctl reconfigure-device -m devdax $dev >/dev/null 2>&1; then
+		tap_diag "daxctl 76.1 cannot reconfigure an unplugged device; unbinding kmem through sysfs"
+		echo $dev > /sys/bus/dax/drivers/kmem/unbind || fail "kmem unbind failed" || return 1
+		daxctl reconfigure-device -m devdax $dev >/dev/null 2>/tmp/daxctl.err ||
+			fail "reconfigure -m devdax of the unbound device failed" || return 1
+	fi
+	[ "$(dev_driver $dev)" = device_dax ] || fail "driver '$(dev_driver $dev)' after -m devdax" || return 1
+}
+
 if ! region_find; then
 	tap_not_ok "dax region present"
 	tap_done
@@ -148,8 +202,8 @@ if ! command -v daxctl >/dev/null || ! command -v jq >/dev/null ||
 	tap_skip "kmem scenarios" "daxctl, jq or kmem missing"
 	tap_done
 fi
-if [ "$(region_avail)" -lt $((768 * M)) ]; then
-	tap_skip "kmem scenarios" "region needs 768M free"
+if [ "$(region_avail)" -lt $((1024 * M)) ]; then
+	tap_skip "kmem scenarios" "region needs 1024M free"
 	tap_done
 fi
 
@@ -157,4 +211,5 @@ run_case "kmem one-range device: system-ram raises MemTotal, one kmem resource, 
 run_case "kmem two-range device: one kmem resource and online blocks per range" case_two_range_system_ram_per_range
 run_case "kmem online-memory with auto_online_blocks off" case_online_memory_with_auto_online_off
 run_case "kmem -m devdax refused while memory is online" case_devdax_with_online_memory_refused
+run_case "kmem three-range device: daxctl misses a range, one state write onlines all, one unplugs all" case_three_range_daxctl_then_state
 tap_done

@@ -7,3 +7,4 @@ TEST_GEN_PROGS += ext_drv_kmem_ranges
 TEST_GEN_PROGS += ext_drv_id_exclusive
 
 LOCAL_HDRS += ext_drv_common.h
+TEST_GEN_PROGS += ext_drv_kmem_state
