@@ -14,8 +14,9 @@ changed), and what the patch touched decides what is built:
   Documentation/, MAINTAINERS   nothing is built from them
 
 A kernel build fails on any error and on any warning that names a file of
-the series (its source or object) and that the base tree's drivers/dax,
-recompiled with W=1 before the first patch, does not print too (line
+the series (its source or object) and that the base tree's drivers/dax
+and the base versions of the other kernel files the series edits,
+recompiled with W=1 before the first patch, do not print too (line
 numbers are ignored).  Warnings of other stock files (a Kconfig change can
 recompile them) are not the series' own.
 """
@@ -89,14 +90,21 @@ def make(src, *targets):
 	return res.returncode, [line for line in lines if WARN_RE.search(line)]
 
 
-def baseline(src):
-	"""Warnings of the base tree's drivers/dax, recompiled from scratch."""
+def baseline(src, touched=()):
+	"""Warnings of the base tree's drivers/dax, and of the base versions of
+	the other kernel .c files the series changes (touched), recompiled from
+	scratch: a file the series only edits keeps its own old warnings."""
 	for dirpath, _, names in os.walk(os.path.join(src, 'drivers/dax')):
 		for name in names:
 			if name.endswith('.c'):
 				os.utime(os.path.join(dirpath, name))
-	with Step('W=1 baseline: the base tree\'s drivers/dax'):
-		rc, warns = make(src, 'drivers/dax/')
+	others = [p for p in touched
+		  if p.endswith('.c') and not p.startswith(('drivers/dax/', 'tools/'))
+		  and os.path.exists(os.path.join(src, p))]
+	for p in others:
+		os.utime(os.path.join(src, p))
+	with Step('W=1 baseline: the base tree\'s drivers/dax and edited files'):
+		rc, warns = make(src, 'drivers/dax/', *[p[:-2] + '.o' for p in others])
 	if rc:
 		host.die('the base tree\'s drivers/dax does not build:\n' +
 			 '\n'.join(warns))

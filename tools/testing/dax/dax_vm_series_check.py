@@ -262,7 +262,7 @@ def build_all(work, base, patches, commits, cases):
 	tip = gbase.git(work, 'rev-parse', 'HEAD')
 	gbase.git(work, 'checkout', '-q', '--detach', base.commit, env=env)
 	sbuild.sync(work, src, touched)
-	base_warns = sbuild.baseline(src)
+	base_warns = sbuild.baseline(src, touched)
 	stems = ['drivers/dax/'] + sorted({os.path.splitext(p)[0] for p in touched
 					   if p.startswith('drivers/')})
 	state = {'kernel_ok': True}
