@@ -228,6 +228,7 @@ static void test_release_rules(void)
 {
 	uint64_t left, avail;
 	char c[DAX_NAME] = "";
+	bool clean;
 	int err;
 
 	if (dax_impl_is_stock()) {
@@ -254,8 +255,9 @@ static void test_release_rules(void)
 		err = dax_set_size(c, 0);
 	left = pending();
 	avail = dax_region_u64(&r, "available_size");
+	clean = wait_clean();
 	ext_result(!err && left > 0 && left <= BIG_SIZE && avail == r.size &&
-		   wait_clean(),
+		   clean,
 		   "release_does_not_wait: %s, scrub_pending %" PRIu64
 		   " right after, available_size %" PRIu64 " of %" PRIu64
 		   ", then %" PRIu64, err ? strerror(-err) : "ok", left, avail,
@@ -276,10 +278,10 @@ static void test_policy_off(void)
 		return;
 	}
 	bad1 = dax_region_write(&r, "scrub", "maybe");
-	bad2 = dax_region_write(&r, "scrub", "");
+	bad2 = dax_region_write(&r, "scrub", "\n");
 	ext_result(dax_region_u64(&r, "scrub") == 1 && bad1 == -EINVAL &&
 		   bad2 == -EINVAL,
-		   "scrub_attr: default %" PRIu64 ", \"maybe\" %s, \"\" %s",
+		   "scrub_attr: default %" PRIu64 ", \"maybe\" %s, \"\\n\" %s",
 		   dax_region_u64(&r, "scrub"), strerror(-bad1),
 		   strerror(-bad2));
 
