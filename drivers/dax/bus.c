@@ -65,8 +65,9 @@
  * - A worker (&dax_region.scrub_work) clears that space lowest address
  *   first, one chunk at a time, through a temporary write-back mapping;
  *   it holds the region lock only to take a chunk and to give it back
- *   clean, never while clearing. Space that cannot be mapped is given
- *   back as it is.
+ *   clean, never while clearing. Space that cannot be mapped, or whose
+ *   first word does not keep what is written to it (an emulated window
+ *   with no memory behind it), is given back as it is.
  * - An allocation (size, mapping) prefers clean space. When only space
  *   to scrub could serve it, the writer waits killably, without the
  *   region lock, for the worker to clear another chunk, and tries again.
@@ -326,10 +327,24 @@ ATTRIBUTE_GROUPS(dax_driver);
 #define DAX_SCRUB_STEP SZ_2M
 
 /*
+ * Does the memory at @va keep what is written to it?  An emulated window
+ * with nothing behind it (cxl_test's) drops every store and answers each
+ * load the same: there is nothing to clear, and clearing it word by word
+ * through the emulator's slow path would take minutes per gigabyte.
+ */
+static bool dax_mem_holds(void *va)
+{
+	u64 *word = va, old = READ_ONCE(*word);
+
+	WRITE_ONCE(*word, ~old);
+	return READ_ONCE(*word) == ~old;
+}
+
+/*
  * Zero the physical range @r through a temporary write-back mapping.
  * Space that is System RAM, even in part, belongs to the page allocator
- * and is left alone; so is space that cannot be mapped (a window with
- * nothing behind it).
+ * and is left alone; so is space that cannot be mapped, or that keeps
+ * nothing written to it (a window with no memory behind it).
  *
  * Return: 0, or -EINTR when @killable and a fatal signal arrived; the
  * range may then be partly cleared.
@@ -346,6 +361,12 @@ static int dax_clear_phys(const struct range *r, bool killable)
 	if (!va) {
 		pr_debug("dax: cannot map %#llx-%#llx to clear it\n",
 			 r->start, r->end);
+		return 0;
+	}
+	if (!dax_mem_holds(va)) {
+		pr_debug("dax: no memory behind %#llx-%#llx\n", r->start,
+			 r->end);
+		memunmap(va);
 		return 0;
 	}
 	for (off = 0; off < len; off += DAX_SCRUB_STEP) {
