@@ -52,6 +52,34 @@
  * region does not count the memory as available, and only kmem may bind
  * the device, taking the memory back.
  *
+ * Scrubbing
+ * ---------
+ * On a region with "scrub" set (every region but static ones, whose
+ * provider keeps data on purpose), memory is cleared before it changes
+ * hands:
+ *
+ * - Space a device gives back (a shrink, or its deletion) while
+ *   &dev_dax.exposed is set goes to the allocator as "to scrub": it
+ *   counts in available_size, but no allocation takes it. exposed is set
+ *   when a driver binds and cleared when the device has no memory left, so
+ *   space that no driver was bound to since it was allocated cannot hold
+ *   data and returns free at once. A shrink and a later grow of the same
+ *   device are not special: the freed tail is scrubbed like any other.
+ * - A worker (&dax_region.scrub_work) clears that space lowest address
+ *   first, one chunk at a time, through a temporary write-back mapping;
+ *   it holds the region lock only to take a chunk and to give it back
+ *   clean, never while clearing. Space that cannot be mapped, or whose
+ *   first word does not keep what is written to it (an emulated window
+ *   with no memory behind it), is given back as it is.
+ * - An allocation (size, mapping) prefers clean space. When only space
+ *   to scrub could serve it, the writer waits killably, without the
+ *   region lock, for the worker to clear another chunk, and tries again.
+ *   A size, mapping or delete write that gives space back never waits.
+ * - Memory kmem gave back after it was System RAM is cleared, in the
+ *   probe, before any other driver binds the device (&dev_dax.scrub_on_bind).
+ * - When the region goes away its teardown waits for the worker to finish
+ *   clearing everything that was given back.
+ *
  * A device_dax binding gives the device a character device of its own
  * for the duration of the binding. Files opened under an earlier binding
  * keep that binding's cdev and fail every mmap and fault.
@@ -67,8 +95,14 @@
  *    change anything, so a signal ends the wait of a writer stuck
  *    behind a long probe and leaves everything as it was.
  * 2. &dax_region.lock: the allocator, the device list, seed and youngest,
- *    and the ranges, align and state of every device in the region.
+ *    the ranges, align and state of every device in the region, and
+ *    the scrub policy and progress count. The scrub worker takes it on
+ *    its own, twice per chunk, and nothing else.
  * 3. &dax_mapping.lock: the range copy that a mappingN device shows.
+ *
+ * A writer waiting for space to be scrubbed holds (1) only; the worker
+ * needs none of it, and the region's teardown flushes the worker with
+ * neither held.
  *
  * dax_bus_lock guards the drivers' id lists. It is taken on its own or
  * inside (1), and nothing else is acquired while it is held.
@@ -84,6 +118,9 @@
 #include <linux/memory_hotplug.h>
 #include <linux/memremap.h>
 #include <linux/cleanup.h>
+#include <linux/io.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/log2.h>
 #include <linux/device.h>
 #include <linux/mutex.h>
@@ -96,6 +133,8 @@
 #include "bus.h"
 
 static DEFINE_MUTEX(dax_bus_lock);
+
+static struct range *dev_dax_range_list(const struct dev_dax *dev_dax);
 
 /*
  * device_lock() for sysfs writers: they may wait behind a whole probe
@@ -283,6 +322,161 @@ static struct attribute *dax_driver_attrs[] = {
 };
 ATTRIBUTE_GROUPS(dax_driver);
 
+/* ---- scrubbing: memory is cleared before it changes hands ---- */
+
+/* the scrubber holds no lock while it clears one chunk */
+#define DAX_SCRUB_CHUNK SZ_32M
+/* and reschedules after every step of it */
+#define DAX_SCRUB_STEP SZ_2M
+
+/*
+ * Does the memory at @va keep what is written to it?  An emulated window
+ * with nothing behind it (cxl_test's) drops every store and answers each
+ * load the same: there is nothing to clear, and clearing it word by word
+ * through the emulator's slow path would take minutes per gigabyte.
+ */
+static bool dax_mem_holds(void *va)
+{
+	u64 *word = va, old = READ_ONCE(*word);
+
+	WRITE_ONCE(*word, ~old);
+	return READ_ONCE(*word) == ~old;
+}
+
+/*
+ * Zero the physical range @r through a temporary write-back mapping.
+ * Space that is System RAM, even in part, belongs to the page allocator
+ * and is left alone; so is space that cannot be mapped, or that keeps
+ * nothing written to it (a window with no memory behind it).
+ *
+ * Return: 0, or -EINTR when @killable and a fatal signal arrived; the
+ * range may then be partly cleared.
+ */
+static int dax_clear_phys(const struct range *r, bool killable)
+{
+	u64 off, len = range_len(r);
+	void *va;
+
+	if (region_intersects(r->start, len, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT)
+		return 0;
+	va = memremap(r->start, len, MEMREMAP_WB);
+	if (!va) {
+		pr_debug("dax: cannot map %#llx-%#llx to clear it\n",
+			 r->start, r->end);
+		return 0;
+	}
+	if (!dax_mem_holds(va)) {
+		pr_debug("dax: no memory behind %#llx-%#llx\n", r->start,
+			 r->end);
+		memunmap(va);
+		return 0;
+	}
+	for (off = 0; off < len; off += DAX_SCRUB_STEP) {
+		memset(va + off, 0, min_t(u64, DAX_SCRUB_STEP, len - off));
+		cond_resched();
+		if (killable && fatal_signal_pending(current)) {
+			memunmap(va);
+			return -EINTR;
+		}
+	}
+	memunmap(va);
+	return 0;
+}
+
+/* region lock held: make sure the scrubber runs while space is to scrub */
+static void dax_region_scrub_kick(struct dax_region *region)
+{
+	lockdep_assert_held(&region->lock);
+	if (dax_space_scrub_pending(&region->space))
+		queue_work(system_unbound_wq, &region->scrub_work);
+}
+
+static bool dax_region_scrub_take(struct dax_region *region,
+				  struct range *chunk)
+{
+	guard(mutex)(&region->lock);
+	return dax_space_scrub_next(&region->space, DAX_SCRUB_CHUNK, chunk);
+}
+
+static void dax_region_scrub_give(struct dax_region *region,
+				  const struct range *chunk)
+{
+	scoped_guard(mutex, &region->lock) {
+		dev_WARN_ONCE(region->parent,
+			      dax_space_scrub_done(&region->space, chunk),
+			      "scrubbed %#llx-%#llx was not to scrub\n",
+			      chunk->start, chunk->end);
+		WRITE_ONCE(region->scrub_gen, region->scrub_gen + 1);
+	}
+	wake_up_all(&region->scrub_wait);
+}
+
+/* the scrubber: lowest chunk first, until nothing is left to scrub */
+static void dax_region_scrub_work(struct work_struct *work)
+{
+	struct dax_region *region =
+		container_of(work, struct dax_region, scrub_work);
+	struct range chunk;
+
+	while (dax_region_scrub_take(region, &chunk)) {
+		dax_clear_phys(&chunk, false);
+		dax_region_scrub_give(region, &chunk);
+		cond_resched();
+	}
+}
+
+/*
+ * An allocation found only space that is still to scrub.  Wait, without
+ * the region lock, until the scrubber has cleared another chunk since
+ * @gen was read under that lock, then the caller asks again.
+ */
+static int dax_region_wait_scrub(struct dax_region *region, unsigned long gen)
+{
+	if (wait_event_killable(region->scrub_wait,
+				READ_ONCE(region->scrub_gen) != gen))
+		return -EINTR;
+	return 0;
+}
+
+/* does what @dev_dax gives back now have to be scrubbed? */
+static bool dev_dax_gives_back_dirty(const struct dev_dax *dev_dax)
+{
+	lockdep_assert_held(&dev_dax->region->lock);
+	return dev_dax->region->scrub && dev_dax->exposed;
+}
+
+/*
+ * The device's memory was System RAM until kmem let go of it: clear it
+ * before a driver other than kmem binds.  Device lock held (probe), so
+ * the ranges cannot change; the region lock is not held while clearing.
+ */
+static int dev_dax_scrub_for_bind(struct dev_dax *dev_dax,
+				  const struct dax_device_driver *dax_drv)
+{
+	struct dax_region *region = dev_dax->region;
+	struct range *list = NULL;
+	int i, nr = 0, rc = 0;
+
+	device_lock_assert(&dev_dax->dev);
+	if (!dev_dax->scrub_on_bind || dax_drv->type == DAXDRV_KMEM_TYPE)
+		return 0;
+	scoped_guard(mutex, &region->lock) {
+		if (region->scrub) {
+			list = dev_dax_range_list(dev_dax);
+			if (!list)
+				return -ENOMEM;
+			nr = dev_dax->nr_range;
+		}
+	}
+	for (i = 0; i < nr && !rc; i++)
+		rc = dax_clear_phys(&list[i], true);
+	kvfree(list);
+	if (!rc)
+		dev_dax->scrub_on_bind = false;
+	return rc;
+}
+
 /* ---- probe and remove ---- */
 
 static u64 dev_dax_size(const struct dev_dax *dev_dax)
@@ -315,6 +509,13 @@ static int dax_probe(struct device *dev)
 		return -EBUSY;
 	}
 
+	rc = dev_dax_scrub_for_bind(dev_dax, dax_drv);
+	if (rc)
+		return rc;
+	/* from here on the memory may hold what the driver's users wrote */
+	scoped_guard(mutex, &region->lock)
+		dev_dax->exposed = true;
+
 	rc = dax_drv->probe(dev_dax);
 	if (rc)
 		return rc;
@@ -329,9 +530,13 @@ static int dax_probe(struct device *dev)
 static void dax_remove(struct device *dev)
 {
 	struct dax_device_driver *dax_drv = to_dax_drv(dev->driver);
+	struct dev_dax *dev_dax = to_dev_dax(dev);
 
 	if (dax_drv->remove)
-		dax_drv->remove(to_dev_dax(dev));
+		dax_drv->remove(dev_dax);
+	/* what the kernel left in kmem's memory is cleared at the next bind */
+	if (dax_drv->type == DAXDRV_KMEM_TYPE && !dev_dax->kmem_held)
+		dev_dax->scrub_on_bind = true;
 }
 
 static const struct bus_type dax_bus_type = {
@@ -475,6 +680,8 @@ static u64 dax_granule(unsigned long align)
 
 static struct range *dev_dax_range_list(const struct dev_dax *dev_dax)
 {
+	lockdep_assert_held(&dev_dax->region->lock);
+
 	struct range *list;
 	int i;
 
@@ -530,6 +737,10 @@ static int dev_dax_commit(struct dev_dax *dev_dax, struct dax_space_plan *plan)
 	dev_dax->ranges = new;
 	dev_dax->nr_range = plan->nr_ranges;
 	kvfree(old);
+	/* with no memory left there is nothing a driver could have written */
+	if (!dev_dax->nr_range)
+		dev_dax->exposed = false;
+	dax_region_scrub_kick(dev_dax->region);
 	return 0;
 
 unwind:
@@ -566,10 +777,40 @@ static int dev_dax_resize(struct dev_dax *dev_dax, u64 size, u64 granule)
 
 	struct dax_space_plan *plan __free(dax_plan) =
 		dax_space_plan_resize(&region->space, dev_dax, cur,
-				      dev_dax->nr_range, size, granule);
+				      dev_dax->nr_range, size, granule,
+				      dev_dax_gives_back_dirty(dev_dax));
 	if (IS_ERR(plan))
 		return dev_dax_plan_error(dev_dax, plan);
 	return dev_dax_commit(dev_dax, plan);
+}
+
+/*
+ * Run @change on @dev_dax under the region lock.  While it answers
+ * -EAGAIN (the space it needs is still to scrub) wait for the scrubber
+ * and run it again: it then finds either enough clean space or the real
+ * answer.  The device lock is held, so the device stays unbound.
+ */
+static int dev_dax_change_layout(struct dev_dax *dev_dax,
+				 int (*change)(struct dev_dax *dev_dax,
+					       const void *arg),
+				 const void *arg)
+{
+	struct dax_region *region = dev_dax->region;
+	unsigned long gen;
+	int rc;
+
+	device_lock_assert(&dev_dax->dev);
+	for (;;) {
+		scoped_guard(mutex, &region->lock) {
+			gen = region->scrub_gen;
+			rc = change(dev_dax, arg);
+		}
+		if (rc != -EAGAIN)
+			return rc;
+		rc = dax_region_wait_scrub(region, gen);
+		if (rc)
+			return rc;
+	}
 }
 
 /* may sysfs change the layout or alignment of @dev_dax right now? */
@@ -630,6 +871,43 @@ static ssize_t available_size_show(struct device *dev,
 	return sysfs_emit(buf, "%llu\n", avail);
 }
 static DEVICE_ATTR_RO(available_size);
+
+static ssize_t scrub_show(struct device *dev, struct device_attribute *devattr,
+			  char *buf)
+{
+	struct dax_region *region = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", READ_ONCE(region->scrub));
+}
+
+/* applies to space given back from now on; what is to scrub stays so */
+static ssize_t scrub_store(struct device *dev, struct device_attribute *devattr,
+			   const char *buf, size_t len)
+{
+	struct dax_region *region = dev_get_drvdata(dev);
+	bool val;
+	int rc;
+
+	rc = kstrtobool(buf, &val);
+	if (rc)
+		return rc;
+	scoped_guard(mutex, &region->lock)
+		WRITE_ONCE(region->scrub, val);
+	return len;
+}
+static DEVICE_ATTR_RW(scrub);
+
+static ssize_t scrub_pending_show(struct device *dev,
+				  struct device_attribute *devattr, char *buf)
+{
+	struct dax_region *region = dev_get_drvdata(dev);
+	u64 pending;
+
+	scoped_guard(mutex, &region->lock)
+		pending = dax_space_scrub_pending(&region->space);
+	return sysfs_emit(buf, "%llu\n", pending);
+}
+static DEVICE_ATTR_RO(scrub_pending);
 
 static ssize_t dax_region_show_dev(struct dax_region *region,
 				   struct dev_dax **which, char *buf)
@@ -744,7 +1022,8 @@ static umode_t dax_region_visible(struct kobject *kobj, struct attribute *a,
 	/* a static region has exactly one device and cannot be carved up */
 	if (dax_region_is_static(region) &&
 	    (a == &dev_attr_available_size.attr || a == &dev_attr_seed.attr ||
-	     a == &dev_attr_create.attr || a == &dev_attr_delete.attr))
+	     a == &dev_attr_create.attr || a == &dev_attr_delete.attr ||
+	     a == &dev_attr_scrub.attr || a == &dev_attr_scrub_pending.attr))
 		return 0;
 	return a->mode;
 }
@@ -757,6 +1036,8 @@ static struct attribute *dax_region_attrs[] = {
 	&dev_attr_seed.attr,
 	&dev_attr_delete.attr,
 	&dev_attr_id.attr,
+	&dev_attr_scrub.attr,
+	&dev_attr_scrub_pending.attr,
 	NULL,
 };
 
@@ -784,32 +1065,40 @@ static ssize_t size_show(struct device *dev, struct device_attribute *devattr,
 	return sysfs_emit(buf, "%llu\n", size);
 }
 
-static ssize_t size_store(struct device *dev, struct device_attribute *devattr,
-			  const char *buf, size_t len)
+/* region lock held; may answer -EAGAIN, see dev_dax_change_layout() */
+static int dev_dax_set_size(struct dev_dax *dev_dax, const void *arg)
 {
-	struct dev_dax *dev_dax = to_dev_dax(dev);
-	struct dax_region *region = dev_dax->region;
-	unsigned long long val;
-	u64 granule;
+	u64 granule = dax_granule(dev_dax->align), val = *(const u64 *)arg;
 	int rc;
 
-	rc = kstrtoull(buf, 0, &val);
-	if (rc)
-		return rc;
-
-	CLASS(device_intr, locked)(dev);
-	if (!locked)
-		return -ERESTARTSYS;
-	guard(mutex)(&region->lock);
-	granule = dax_granule(dev_dax->align);
 	if (!IS_ALIGNED(val, granule)) {
-		dev_dbg(dev, "size %#llx is not a multiple of %#llx\n", val,
-			granule);
+		dev_dbg(&dev_dax->dev, "size %#llx is not a multiple of %#llx\n",
+			val, granule);
 		return -EINVAL;
 	}
 	rc = dev_dax_check_unbound(dev_dax);
 	if (!rc && val != dev_dax_size(dev_dax))
 		rc = dev_dax_resize(dev_dax, val, granule);
+	return rc;
+}
+
+static ssize_t size_store(struct device *dev, struct device_attribute *devattr,
+			  const char *buf, size_t len)
+{
+	struct dev_dax *dev_dax = to_dev_dax(dev);
+	unsigned long long val;
+	u64 size;
+	int rc;
+
+	rc = kstrtoull(buf, 0, &val);
+	if (rc)
+		return rc;
+	size = val;
+
+	CLASS(device_intr, locked)(dev);
+	if (!locked)
+		return -ERESTARTSYS;
+	rc = dev_dax_change_layout(dev_dax, dev_dax_set_size, &size);
 	return rc ? rc : len;
 }
 static DEVICE_ATTR_RW(size);
@@ -844,8 +1133,9 @@ static int dax_parse_range(const char *buf, struct range *range)
  * -ENOMEM. A length of zero or of no granule multiple, and a misaligned
  * start, get -EINVAL.
  */
-static int dev_dax_claim(struct dev_dax *dev_dax, const struct range *want)
+static int dev_dax_claim(struct dev_dax *dev_dax, const void *arg)
 {
+	const struct range *want = arg;
 	struct dax_region *region = dev_dax->region;
 	u64 granule = dax_granule(dev_dax->align);
 	u64 len = want->end - want->start + 1;
@@ -863,11 +1153,20 @@ static int dev_dax_claim(struct dev_dax *dev_dax, const struct range *want)
 		dax_space_plan_claim(&region->space, dev_dax, cur,
 				     dev_dax->nr_range, want, granule);
 	if (IS_ERR(plan)) {
+		/* -EAGAIN: part of @want is still to scrub, the caller waits */
 		if (PTR_ERR(plan) == -EBUSY || PTR_ERR(plan) == -ERANGE)
 			return -ENOMEM;
 		return dev_dax_plan_error(dev_dax, plan);
 	}
 	return dev_dax_commit(dev_dax, plan);
+}
+
+/* region lock held; may answer -EAGAIN, see dev_dax_change_layout() */
+static int dev_dax_map_range(struct dev_dax *dev_dax, const void *arg)
+{
+	int rc = dev_dax_check_unbound(dev_dax);
+
+	return rc ? rc : dev_dax_claim(dev_dax, arg);
 }
 
 static ssize_t mapping_store(struct device *dev,
@@ -885,10 +1184,7 @@ static ssize_t mapping_store(struct device *dev,
 	CLASS(device_intr, locked)(dev);
 	if (!locked)
 		return -ERESTARTSYS;
-	guard(mutex)(&dev_dax->region->lock);
-	rc = dev_dax_check_unbound(dev_dax);
-	if (!rc)
-		rc = dev_dax_claim(dev_dax, &want);
+	rc = dev_dax_change_layout(dev_dax, dev_dax_map_range, &want);
 	return rc ? rc : len;
 }
 static DEVICE_ATTR_WO(mapping);
@@ -1119,7 +1415,9 @@ static void dev_dax_forget(struct dev_dax *dev_dax)
 
 	lockdep_assert_held(&region->lock);
 	dev_dax_del_mappings(dev_dax);
-	dax_space_release_owner(&region->space, dev_dax);
+	dax_space_release_owner(&region->space, dev_dax,
+				dev_dax_gives_back_dirty(dev_dax));
+	dax_region_scrub_kick(region);
 	kvfree(dev_dax->ranges);
 	dev_dax->ranges = NULL;
 	dev_dax->nr_range = 0;
@@ -1353,6 +1651,11 @@ static void dax_region_teardown(void *data)
 		region->dead = true;
 	while ((dev_dax = dax_region_next_victim(region)))
 		dev_dax_unregister(dev_dax);
+	/*
+	 * Nothing gives space back any more.  Finish clearing what was: the
+	 * memory may be handed out again by a region set up after this one.
+	 */
+	flush_work(&region->scrub_work);
 	/* the provider may try again: leave it no pointer to the region */
 	dev_set_drvdata(region->parent, NULL);
 	dax_region_put(region);
@@ -1418,6 +1721,7 @@ struct dax_region *alloc_dax_region(struct device *parent, int region_id,
 		},
 		.parent = parent,
 		.devices = LIST_HEAD_INIT(region->devices),
+		.scrub = !(flags & IORESOURCE_DAX_STATIC),
 	};
 	if (dax_space_init(&region->space, range->start, range->end)) {
 		kfree(region);
@@ -1426,6 +1730,8 @@ struct dax_region *alloc_dax_region(struct device *parent, int region_id,
 	kref_init(&region->ref);
 	mutex_init(&region->lock);
 	ida_init(&region->dev_ids);
+	init_waitqueue_head(&region->scrub_wait);
+	INIT_WORK(&region->scrub_work, dax_region_scrub_work);
 
 	dev_set_drvdata(parent, region);
 	if (sysfs_create_groups(&parent->kobj, dax_region_groups)) {

@@ -14,6 +14,8 @@
 #include <linux/mutex.h>
 #include <linux/range.h>
 #include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 #include "region-alloc.h"
 
 /* between super.c and bus.c */
@@ -41,6 +43,12 @@ void dax_bus_exit(void);
  * @space: allocation state of @res (see region-alloc.h)
  * @devices: every dev_dax of the region that has not been torn down
  * @dead: the provider is going away; no more changes
+ * @scrub: space given back by a device that may hold data is cleared
+ *	before it is handed out again (default for all but static regions)
+ * @scrub_gen: number of chunks the scrubber has cleared; allocations that
+ *	wait for clean space wait for it to change
+ * @scrub_wait: where those allocations wait
+ * @scrub_work: the scrubber: clears space that is to scrub, chunk by chunk
  */
 struct dax_region {
 	int id;
@@ -57,6 +65,10 @@ struct dax_region {
 	struct dax_space space;
 	struct list_head devices;
 	bool dead;
+	bool scrub;
+	unsigned long scrub_gen;
+	wait_queue_head_t scrub_wait;
+	struct work_struct scrub_work;
 };
 
 /**
@@ -112,6 +124,11 @@ enum dev_dax_state {
  *	re-mapped, re-aligned, deleted nor bound to another driver until
  *	kmem is bound again and takes them back.  Changes under the device
  *	lock.
+ * @exposed: a driver has been bound since the device last had no memory,
+ *	so what it gives back may hold data and is scrubbed first
+ * @scrub_on_bind: kmem gave the memory back after the kernel used it as
+ *	System RAM; it is cleared before another driver binds.  Changes
+ *	under the device lock.
  *
  * @ranges, @nr_range, @align and @state change only with the region's
  * lock held, and @ranges only while no driver is bound.
@@ -137,6 +154,8 @@ struct dev_dax {
 	enum dev_dax_state state;
 	unsigned int binding;
 	struct kmem_ranges *kmem_held;
+	bool exposed;
+	bool scrub_on_bind;
 };
 
 /* kept out of include/linux/dax.h on purpose: only drivers/dax uses it */

@@ -48,7 +48,7 @@ static struct dax_space *space_new(struct kunit *test, u64 size)
 static void check_space(struct kunit *test, const struct dax_space *s)
 {
 	bool ok = true;
-	u64 used = 0;
+	u64 used = 0, scrub = 0;
 	unsigned int i;
 
 	for (i = 0; i < s->nr_ext; i++) {
@@ -57,10 +57,14 @@ static void check_space(struct kunit *test, const struct dax_space *s)
 		ok &= r->start <= r->end;
 		ok &= r->start >= s->span.start && r->end <= s->span.end;
 		ok &= !i || r->start > s->ext[i - 1].range.end;
-		used += range_len(r);
+		if (s->ext[i].owner)
+			used += range_len(r);
+		else
+			scrub += range_len(r);
 	}
 	KUNIT_EXPECT_TRUE_MSG(test, ok, "extents unsorted or overlapping");
 	KUNIT_EXPECT_EQ(test, used, s->used);
+	KUNIT_EXPECT_EQ(test, scrub, dax_space_scrub_pending(s));
 }
 
 static void tdev_apply(struct kunit *test, struct dax_space *s,
@@ -80,7 +84,8 @@ static int tdev_resize(struct kunit *test, struct dax_space *s,
 {
 	struct dax_space_plan *plan;
 
-	plan = dax_space_plan_resize(s, d, d->r, d->nr, size, align);
+	plan = dax_space_plan_resize(s, d, d->r, d->nr, size, align,
+				     false);
 	if (IS_ERR(plan))
 		return PTR_ERR(plan);
 	tdev_apply(test, s, d, plan);
@@ -376,14 +381,16 @@ static void alloc_test_shrink_from_tail(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, x, BASE + 30 * SZ_1M,
 					 BASE + 32 * SZ_1M - 1, SZ_2M), 0);
 
-	plan = dax_space_plan_resize(s, a, a->r, a->nr, SZ_4M + SZ_2M, SZ_2M);
+	plan = dax_space_plan_resize(s, a, a->r, a->nr, SZ_4M + SZ_2M, SZ_2M,
+				     false);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
 	KUNIT_EXPECT_EQ(test, plan->nr_kept, 2);
 	tdev_apply(test, s, a, plan);
 	KUNIT_EXPECT_EQ(test, a->nr, 2);
 	expect_range(test, a, 1, BASE + 10 * SZ_1M, SZ_2M);
 
-	plan = dax_space_plan_resize(s, a, a->r, a->nr, SZ_2M, SZ_2M);
+	plan = dax_space_plan_resize(s, a, a->r, a->nr, SZ_2M, SZ_2M,
+				     false);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
 	KUNIT_EXPECT_EQ(test, plan->nr_kept, 1);
 	tdev_apply(test, s, a, plan);
@@ -529,11 +536,217 @@ static void alloc_test_release_owner(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_8M, SZ_2M), 0);
 	KUNIT_EXPECT_EQ(test, a->nr, 2);
 
-	dax_space_release_owner(s, a);
+	dax_space_release_owner(s, a, false);
 	check_space(test, s);
 	KUNIT_EXPECT_EQ(test, s->nr_ext, 1);
 	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_16M - SZ_2M);
 	KUNIT_EXPECT_PTR_EQ(test, s->ext[0].owner, (const void *)b);
+}
+
+/* resize that gives what it frees to the scrubber */
+static int tdev_resize_dirty(struct kunit *test, struct dax_space *s,
+			     struct tdev *d, u64 size, u64 align)
+{
+	struct dax_space_plan *plan;
+
+	plan = dax_space_plan_resize(s, d, d->r, d->nr, size, align, true);
+	if (IS_ERR(plan))
+		return PTR_ERR(plan);
+	tdev_apply(test, s, d, plan);
+	return 0;
+}
+
+/* clear everything that is to scrub, @max bytes at a time */
+static unsigned int scrub_all(struct kunit *test, struct dax_space *s, u64 max)
+{
+	unsigned int n = 0;
+	struct range chunk;
+
+	while (dax_space_scrub_next(s, max, &chunk)) {
+		KUNIT_ASSERT_LE(test, range_len(&chunk), max);
+		KUNIT_ASSERT_EQ(test, dax_space_scrub_done(s, &chunk), 0);
+		check_space(test, s);
+		n++;
+	}
+	KUNIT_EXPECT_EQ(test, dax_space_scrub_pending(s), 0);
+	return n;
+}
+
+/* released to scrub: still available, not free, no owner */
+static void alloc_test_scrub_release(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_16M);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_4M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, SZ_2M, SZ_2M), 0);
+	dax_space_release_owner(s, a, true);
+	check_space(test, s);
+	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_16M - SZ_2M);
+	KUNIT_EXPECT_EQ(test, dax_space_scrub_pending(s), SZ_4M);
+	KUNIT_ASSERT_EQ(test, s->nr_ext, 2);
+	KUNIT_EXPECT_NULL(test, s->ext[0].owner);
+	KUNIT_EXPECT_EQ(test, s->ext[0].range.start, BASE);
+	KUNIT_EXPECT_EQ(test, s->ext[0].range.end, BASE + SZ_4M - 1);
+	/* a second release of the same owner finds nothing */
+	dax_space_release_owner(s, a, true);
+	KUNIT_EXPECT_EQ(test, dax_space_scrub_pending(s), SZ_4M);
+	/* a shrink without scrub frees at once */
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, 0, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, s->nr_ext, 1);
+	KUNIT_EXPECT_EQ(test, dax_space_scrub_pending(s), SZ_4M);
+	KUNIT_EXPECT_EQ(test, scrub_all(test, s, SZ_2M), 2);
+	KUNIT_EXPECT_EQ(test, s->nr_ext, 0);
+	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_16M);
+}
+
+/* growth takes clean holes and leaves space that is to scrub alone */
+static void alloc_test_scrub_prefers_clean(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_16M);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_8M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize_dirty(test, s, a, 0, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, SZ_8M, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, b->nr, 1);
+	expect_range(test, b, 0, BASE + SZ_8M, SZ_8M);
+	KUNIT_EXPECT_EQ(test, dax_space_scrub_pending(s), SZ_8M);
+}
+
+/* a grow that only space to scrub could serve: -EAGAIN, nothing changes */
+static void alloc_test_scrub_grow_waits(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_8M);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+	struct range chunk;
+	struct snap sn;
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_8M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize_dirty(test, s, a, 0, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_8M);
+	snap_take(s, &sn);
+	KUNIT_EXPECT_EQ(test, tdev_resize(test, s, b, SZ_2M, SZ_2M), -EAGAIN);
+	/* more than is available at all stays -ENOSPC */
+	KUNIT_EXPECT_EQ(test, tdev_resize(test, s, b, SZ_16M, SZ_2M), -ENOSPC);
+	snap_expect_same(test, s, &sn);
+	KUNIT_EXPECT_EQ(test, dax_space_scrub_pending(s), SZ_8M);
+	KUNIT_EXPECT_EQ(test, b->nr, 0);
+
+	/* one chunk clean: enough for 2M, not for 4M */
+	KUNIT_ASSERT_TRUE(test, dax_space_scrub_next(s, SZ_2M, &chunk));
+	KUNIT_EXPECT_EQ(test, chunk.start, BASE);
+	KUNIT_EXPECT_EQ(test, chunk.end, BASE + SZ_2M - 1);
+	KUNIT_ASSERT_EQ(test, dax_space_scrub_done(s, &chunk), 0);
+	KUNIT_EXPECT_EQ(test, tdev_resize(test, s, b, SZ_4M, SZ_2M), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, tdev_resize(test, s, b, SZ_2M, SZ_2M), 0);
+	expect_range(test, b, 0, BASE, SZ_2M);
+	/* all clean: the rest of the region */
+	scrub_all(test, s, SZ_4M);
+	KUNIT_EXPECT_EQ(test, tdev_resize(test, s, b, SZ_8M, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, b->nr, 1);
+}
+
+/* a claim over space to scrub waits, over a device's space fails */
+static void alloc_test_scrub_claim(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_16M);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+	struct tdev *c = tdev_new(test);
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_4M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, SZ_2M, SZ_2M), 0);
+	dax_space_release_owner(s, a, true);
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, c, BASE, BASE + SZ_2M - 1,
+					 SZ_2M), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, c, BASE + SZ_2M,
+					 BASE + SZ_8M - 1, SZ_2M), -EBUSY);
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, c, BASE + SZ_2M,
+					 BASE + SZ_4M - 1, SZ_2M), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, c->nr, 0);
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, c, BASE + SZ_8M,
+					 BASE + SZ_16M - 1, SZ_2M), 0);
+	scrub_all(test, s, SZ_32M);
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, c, BASE, BASE + SZ_4M - 1,
+					 SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, c->nr, 2);
+}
+
+/* a shrink gives its tail and its dropped ranges to the scrubber */
+static void alloc_test_scrub_shrink(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_32M);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+
+	/* a = [0,8M) + [10M,14M), b = [8M,10M) */
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_8M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_8M + SZ_4M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, a->nr, 2);
+
+	/* drop [10M,14M) and trim [6M,8M): 6M to scrub */
+	KUNIT_ASSERT_EQ(test, tdev_resize_dirty(test, s, a, SZ_4M + SZ_2M,
+						SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, a->nr, 1);
+	expect_range(test, a, 0, BASE, SZ_4M + SZ_2M);
+	KUNIT_EXPECT_EQ(test, dax_space_scrub_pending(s), SZ_4M + SZ_2M);
+	KUNIT_ASSERT_EQ(test, s->nr_ext, 4);
+	KUNIT_EXPECT_NULL(test, s->ext[1].owner);
+	KUNIT_EXPECT_EQ(test, s->ext[1].range.start, BASE + SZ_4M + SZ_2M);
+	KUNIT_EXPECT_EQ(test, s->ext[1].range.end, BASE + SZ_8M - 1);
+	KUNIT_EXPECT_NULL(test, s->ext[3].owner);
+
+	/* growing again: not in place over its own old tail, a clean hole */
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_8M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, a->nr, 2);
+	expect_range(test, a, 1, BASE + SZ_16M - SZ_2M, SZ_2M);
+}
+
+/* chunks come lowest first, and only valid chunks are accepted */
+static void alloc_test_scrub_chunks(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_16M);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+	struct range chunk, bad;
+	struct snap sn;
+
+	KUNIT_EXPECT_FALSE(test, dax_space_scrub_next(s, SZ_2M, &chunk));
+	/* a = [0,2M), b = [2M,10M), both given to the scrubber */
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, b, SZ_8M, SZ_2M), 0);
+	dax_space_release_owner(s, b, true);
+	dax_space_release_owner(s, a, true);
+	KUNIT_EXPECT_EQ(test, dax_space_scrub_pending(s), SZ_8M + SZ_2M);
+
+	snap_take(s, &sn);
+	bad = (struct range) { .start = BASE + SZ_4M, .end = BASE + SZ_8M - 1 };
+	KUNIT_EXPECT_EQ(test, dax_space_scrub_done(s, &bad), -EUCLEAN);
+	bad = (struct range) { .start = BASE + SZ_2M, .end = BASE + SZ_16M - 1 };
+	KUNIT_EXPECT_EQ(test, dax_space_scrub_done(s, &bad), -EUCLEAN);
+	bad = (struct range) { .start = BASE + SZ_16M, .end = BASE + SZ_16M };
+	KUNIT_EXPECT_EQ(test, dax_space_scrub_done(s, &bad), -EUCLEAN);
+	snap_expect_same(test, s, &sn);
+	KUNIT_EXPECT_EQ(test, dax_space_scrub_pending(s), SZ_8M + SZ_2M);
+
+	KUNIT_ASSERT_TRUE(test, dax_space_scrub_next(s, SZ_4M, &chunk));
+	KUNIT_EXPECT_EQ(test, chunk.start, BASE);
+	KUNIT_EXPECT_EQ(test, chunk.end, BASE + SZ_2M - 1);
+	/* [0,2M), then [2M,6M) and [6M,10M) */
+	KUNIT_EXPECT_EQ(test, scrub_all(test, s, SZ_4M), 3);
+	KUNIT_EXPECT_EQ(test, s->nr_ext, 0);
+	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_16M);
+}
+
+/* a region owned by one device: nothing to scrub, a claim by owner */
+static void alloc_test_scrub_owned_busy(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_4M);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_4M, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, tdev_resize(test, s, b, SZ_2M, SZ_2M), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, tdev_claim(test, s, b, BASE, BASE + SZ_2M - 1,
+					 SZ_2M), -EBUSY);
 }
 
 /* thousands of ranges per device, built by claims and by one grow */
@@ -588,6 +801,13 @@ static struct kunit_case dax_region_alloc_cases[] = {
 	KUNIT_CASE(alloc_test_bad_arguments),
 	KUNIT_CASE(alloc_test_records_inconsistent),
 	KUNIT_CASE(alloc_test_release_owner),
+	KUNIT_CASE(alloc_test_scrub_release),
+	KUNIT_CASE(alloc_test_scrub_prefers_clean),
+	KUNIT_CASE(alloc_test_scrub_grow_waits),
+	KUNIT_CASE(alloc_test_scrub_claim),
+	KUNIT_CASE(alloc_test_scrub_shrink),
+	KUNIT_CASE(alloc_test_scrub_chunks),
+	KUNIT_CASE(alloc_test_scrub_owned_busy),
 	KUNIT_CASE(alloc_test_many_ranges),
 	{}
 };

@@ -35,6 +35,19 @@
  * dropped from the end, then the new last range is trimmed. Ranges that
  * remain keep their start and therefore their page offset.
  *
+ * Scrubbing. Space a device gives back may hold its data. When the caller
+ * asks for it (a shrink or release with @scrub set), the space does not
+ * become a hole: it stays in the extent list as an extent without an
+ * owner, "to scrub". Such space counts as available (dax_space_avail())
+ * but no allocation takes it: growth uses the clean holes only, and when
+ * those cannot supply the request while some space is still to scrub the
+ * answer is -EAGAIN instead of -ENOSPC (the caller waits for the scrubber
+ * and asks again); a claim that overlaps only to-scrub space gets -EAGAIN
+ * too. The scrubber takes chunks from the lowest to-scrub extent
+ * (dax_space_scrub_next()), clears them without holding the caller's lock
+ * and hands each back (dax_space_scrub_done()), which turns it into free
+ * space. Adjacent to-scrub extents are not merged.
+ *
  * Requests are two-phase. A plan is computed into freshly allocated copies
  * of the region's extent list and of the device's range list, without
  * touching the region; dax_space_commit() then swaps the copy in and
@@ -209,8 +222,9 @@ static struct dax_space_plan *dax_plan_grow(const struct dax_space *space,
 	if (stretch)
 		skip = after;
 	left = need - stretch;
+	/* space still to scrub may make room once it is clean: ask again */
 	if (dax_count_pieces(space, skip, left, align, &nr_new))
-		return ERR_PTR(-ENOSPC);
+		return ERR_PTR(space->scrub ? -EAGAIN : -ENOSPC);
 
 	plan = dax_plan_alloc(space->nr_ext + nr_new, nr_cur + nr_new);
 	if (!plan)
@@ -243,6 +257,7 @@ static struct dax_space_plan *dax_plan_grow(const struct dax_space *space,
 	}
 	plan->nr_ext = n;
 	plan->used = space->used + need;
+	plan->scrub = space->scrub;
 	return plan;
 }
 
@@ -256,10 +271,25 @@ static void dax_ext_compact(struct dax_extent *ext, unsigned int *nr)
 	*nr = n;
 }
 
+/* give the last @trim bytes of extent @idx up to the scrubber */
+static void dax_plan_split_tail(struct dax_space_plan *plan, unsigned int idx,
+				u64 trim)
+{
+	struct dax_extent *ext = plan->ext;
+
+	memmove(&ext[idx + 2], &ext[idx + 1],
+		(plan->nr_ext - idx - 1) * sizeof(*ext));
+	ext[idx + 1].range.start = ext[idx].range.end - trim + 1;
+	ext[idx + 1].range.end = ext[idx].range.end;
+	ext[idx + 1].owner = NULL;
+	plan->nr_ext++;
+}
+
 static struct dax_space_plan *dax_plan_shrink(const struct dax_space *space,
 					      const void *owner,
 					      const struct range *cur,
-					      unsigned int nr_cur, u64 cut)
+					      unsigned int nr_cur, u64 cut,
+					      bool scrub)
 {
 	struct dax_space_plan *plan;
 	unsigned int keep = nr_cur, i;
@@ -269,7 +299,8 @@ static struct dax_space_plan *dax_plan_shrink(const struct dax_space *space,
 	while (keep && trim && trim >= range_len(&cur[keep - 1]))
 		trim -= range_len(&cur[--keep]);
 
-	plan = dax_plan_alloc(space->nr_ext, keep);
+	/* one more slot: a trimmed tail may become an extent to scrub */
+	plan = dax_plan_alloc(space->nr_ext + 1, keep);
 	if (!plan)
 		return ERR_PTR(-ENOMEM);
 	if (space->nr_ext)
@@ -282,17 +313,23 @@ static struct dax_space_plan *dax_plan_shrink(const struct dax_space *space,
 		idx = dax_ext_find(space, owner, &cur[i]);
 		if (idx < 0)
 			goto inconsistent;
-		plan->ext[idx].range = dax_gone;
+		if (scrub)
+			plan->ext[idx].owner = NULL;
+		else
+			plan->ext[idx].range = dax_gone;
 	}
 	if (trim) {
 		idx = dax_ext_find(space, owner, &cur[keep - 1]);
 		if (idx < 0)
 			goto inconsistent;
+		if (scrub)
+			dax_plan_split_tail(plan, idx, trim);
 		plan->ext[idx].range.end -= trim;
 		plan->ranges[keep - 1].end -= trim;
 	}
 	dax_ext_compact(plan->ext, &plan->nr_ext);
 	plan->used = space->used - cut;
+	plan->scrub = space->scrub + (scrub ? cut : 0);
 	return plan;
 
 inconsistent:
@@ -329,6 +366,7 @@ void dax_space_fini(struct dax_space *space)
 	space->ext = NULL;
 	space->nr_ext = 0;
 	space->used = 0;
+	space->scrub = 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(dax_space_fini);
 
@@ -352,13 +390,16 @@ EXPORT_SYMBOL_IF_KUNIT(dax_space_avail);
  * @nr_cur: number of entries in @cur
  * @size: requested total size of the device
  * @align: allocation granule, a power of two
+ * @scrub: when shrinking, the space given back is to be scrubbed before
+ *	it is handed out again; else it is free at once
  *
  * Computes the layout described in the comment at the top of this file.
  * @space is not modified.
  *
  * Return: a plan to pass to dax_space_commit() and dax_space_plan_free(),
  * or ERR_PTR(-EINVAL) if @align or @size is invalid, ERR_PTR(-ENOSPC) if
- * the region cannot supply the growth, ERR_PTR(-ENOMEM), or
+ * the region cannot supply the growth, ERR_PTR(-EAGAIN) if it can only
+ * once space that is still to scrub is clean, ERR_PTR(-ENOMEM), or
  * ERR_PTR(-EUCLEAN) if a range of @cur that the change touches is not an
  * extent of @owner in @space: the caller's records and the region's
  * disagree, which is a bug the caller must report.
@@ -367,19 +408,41 @@ struct dax_space_plan *dax_space_plan_resize(const struct dax_space *space,
 					     const void *owner,
 					     const struct range *cur,
 					     unsigned int nr_cur, u64 size,
-					     u64 align)
+					     u64 align, bool scrub)
 {
 	u64 have = dax_ranges_len(cur, nr_cur);
 
 	if (!dax_align_ok(align) || !IS_ALIGNED(size, align))
 		return ERR_PTR(-EINVAL);
 	if (size <= have)
-		return dax_plan_shrink(space, owner, cur, nr_cur, have - size);
+		return dax_plan_shrink(space, owner, cur, nr_cur, have - size,
+				       scrub);
 	if (size - have > dax_space_avail(space))
 		return ERR_PTR(-ENOSPC);
 	return dax_plan_grow(space, owner, cur, nr_cur, size - have, align);
 }
 EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_resize);
+
+/*
+ * Does @want overlap extents? -EBUSY if one of them has an owner, -EAGAIN
+ * if all of them are to scrub, 0 if none. @i is the first extent that
+ * starts at or above @want->start.
+ */
+static int dax_claim_conflict(const struct dax_space *space, unsigned int i,
+			      const struct range *want)
+{
+	int rc = 0;
+
+	if (i && space->ext[i - 1].range.end >= want->start)
+		i--;
+	for (; i < space->nr_ext && space->ext[i].range.start <= want->end;
+	     i++) {
+		if (space->ext[i].owner)
+			return -EBUSY;
+		rc = -EAGAIN;
+	}
+	return rc;
+}
 
 /**
  * dax_space_plan_claim - plan appending one exact range to a device
@@ -395,7 +458,8 @@ EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_resize);
  * Return: a plan, or ERR_PTR(-EINVAL) if @want is reversed or its start
  * or length is not a multiple of @align; ERR_PTR(-ERANGE) if @want is not
  * inside the region; ERR_PTR(-EBUSY) if any part of @want is already
- * allocated; ERR_PTR(-ENOMEM).
+ * allocated; ERR_PTR(-EAGAIN) if parts of it are still to scrub and none
+ * is allocated; ERR_PTR(-ENOMEM).
  */
 struct dax_space_plan *dax_space_plan_claim(const struct dax_space *space,
 					    const void *owner,
@@ -406,6 +470,7 @@ struct dax_space_plan *dax_space_plan_claim(const struct dax_space *space,
 {
 	struct dax_space_plan *plan;
 	unsigned int i;
+	int rc;
 
 	if (!dax_align_ok(align) || want->start > want->end)
 		return ERR_PTR(-EINVAL);
@@ -416,9 +481,9 @@ struct dax_space_plan *dax_space_plan_claim(const struct dax_space *space,
 		return ERR_PTR(-EINVAL);
 
 	i = dax_ext_lower_bound(space, want->start);
-	if ((i > 0 && space->ext[i - 1].range.end >= want->start) ||
-	    (i < space->nr_ext && space->ext[i].range.start <= want->end))
-		return ERR_PTR(-EBUSY);
+	rc = dax_claim_conflict(space, i, want);
+	if (rc)
+		return ERR_PTR(rc);
 
 	plan = dax_plan_alloc(space->nr_ext + 1, nr_cur + 1);
 	if (!plan)
@@ -432,6 +497,7 @@ struct dax_space_plan *dax_space_plan_claim(const struct dax_space *space,
 		       (space->nr_ext - i) * sizeof(*space->ext));
 	plan->nr_ext = space->nr_ext + 1;
 	plan->used = space->used + range_len(want);
+	plan->scrub = space->scrub;
 
 	dax_plan_copy_ranges(plan, cur, nr_cur);
 	plan->ranges[plan->nr_ranges++] = *want;
@@ -453,6 +519,7 @@ void dax_space_commit(struct dax_space *space, struct dax_space_plan *plan)
 	space->ext = plan->ext;
 	space->nr_ext = plan->nr_ext;
 	space->used = plan->used;
+	space->scrub = plan->scrub;
 	plan->ext = NULL;
 	plan->nr_ext = 0;
 }
@@ -475,20 +542,105 @@ EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_free);
 /**
  * dax_space_release_owner - return every range of one device to the region
  * @space: region state
- * @owner: tag of the device
+ * @owner: tag of the device, not NULL
+ * @scrub: the ranges are to be scrubbed before they are handed out again;
+ *	else they are free at once
  *
  * Cannot fail and does not allocate.
  */
-void dax_space_release_owner(struct dax_space *space, const void *owner)
+void dax_space_release_owner(struct dax_space *space, const void *owner,
+			     bool scrub)
 {
 	unsigned int i;
 
 	for (i = 0; i < space->nr_ext; i++) {
-		if (space->ext[i].owner != owner)
+		u64 len = range_len(&space->ext[i].range);
+
+		if (!owner || space->ext[i].owner != owner)
 			continue;
-		space->used -= range_len(&space->ext[i].range);
-		space->ext[i].range = dax_gone;
+		space->used -= len;
+		if (scrub) {
+			space->ext[i].owner = NULL;
+			space->scrub += len;
+		} else {
+			space->ext[i].range = dax_gone;
+		}
 	}
 	dax_ext_compact(space->ext, &space->nr_ext);
 }
 EXPORT_SYMBOL_IF_KUNIT(dax_space_release_owner);
+
+/**
+ * dax_space_scrub_pending - bytes given back that are still to scrub
+ * @space: region state
+ *
+ * Return: the byte count; it is part of dax_space_avail().
+ */
+u64 dax_space_scrub_pending(const struct dax_space *space)
+{
+	return space->scrub;
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_scrub_pending);
+
+/**
+ * dax_space_scrub_next - the next piece of space to clear
+ * @space: region state
+ * @max: largest piece to return, in bytes, not 0
+ * @chunk: set to the first @max bytes (or fewer) of the lowest extent
+ *	that is to scrub
+ *
+ * @space is not modified: the piece stays to scrub, out of reach of every
+ * allocation, until it is handed to dax_space_scrub_done().
+ *
+ * Return: false when nothing is to scrub.
+ */
+bool dax_space_scrub_next(const struct dax_space *space, u64 max,
+			  struct range *chunk)
+{
+	unsigned int i;
+
+	for (i = 0; i < space->nr_ext && max; i++) {
+		const struct range *r = &space->ext[i].range;
+
+		if (space->ext[i].owner)
+			continue;
+		chunk->start = r->start;
+		chunk->end = r->start + min(max, range_len(r)) - 1;
+		return true;
+	}
+	return false;
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_scrub_next);
+
+/**
+ * dax_space_scrub_done - a piece of space has been cleared
+ * @space: region state
+ * @chunk: a piece returned by dax_space_scrub_next(), since unchanged
+ *
+ * The piece becomes free space. Cannot fail for a valid piece and does
+ * not allocate.
+ *
+ * Return: 0, or -EUCLEAN if @chunk is not the start of an extent that is
+ * to scrub (a caller bug; nothing is changed).
+ */
+int dax_space_scrub_done(struct dax_space *space, const struct range *chunk)
+{
+	unsigned int i = dax_ext_lower_bound(space, chunk->start);
+	struct range *r;
+
+	if (i == space->nr_ext || space->ext[i].owner)
+		return -EUCLEAN;
+	r = &space->ext[i].range;
+	if (r->start != chunk->start || chunk->end < chunk->start ||
+	    chunk->end > r->end)
+		return -EUCLEAN;
+	space->scrub -= range_len(chunk);
+	if (chunk->end == r->end) {
+		*r = dax_gone;
+		dax_ext_compact(space->ext, &space->nr_ext);
+	} else {
+		r->start = chunk->end + 1;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(dax_space_scrub_done);

@@ -8,7 +8,7 @@ it in qemu on soft-reserved memory, and run the demo, the tests or a shell.
   dax-vm [--impl ours|stock|both] build
   dax-vm [--clock icount|wall] [--rounds N] bench [GROUP,...]
 				   (always both kernels, interleaved;
-				    GROUP: fault, bind, prov, kmem)
+				    GROUP: fault, bind, prov, kmem, scrub)
   dax-vm series [--out DIR] [--check]  (the patch series, see README.md)
 """
 

@@ -11,7 +11,7 @@
  * executed instructions (one "ns" each), so a cell gives the same value on
  * every boot.  Only the ABI both implementations share is used.
  *
- *   dax-bench [GROUP...]   GROUP: fault, bind, prov, kmem (default: all)
+ *   dax-bench [GROUP...]   GROUP: fault, bind, prov, kmem, scrub (default: all)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -500,6 +500,58 @@ static void group_kmem(void)
 	}
 }
 
+/* bytes waiting to be scrubbed, or -1 on kernels without scrubbing */
+static long long pending_bytes(void)
+{
+	char buf[64];
+	FILE *f = fopen(REGION "/scrub_pending", "r");
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strtoll(buf, NULL, 10);
+}
+
+/*
+ * A device of @size bound to device_dax and unbound again (so the
+ * memory counts as written), then given back: ms for the `size` 0 and
+ * `delete` writes that destroy it.  Where the kernel scrubs, GiB/s from
+ * that release until scrub_pending is back to 0.
+ */
+static void bench_release(unsigned long long size)
+{
+	char name[64], bname[96];
+	double t0, t1;
+
+	while (pending_bytes() > 0)
+		usleep(1000);
+	create_device(name, sizeof(name));
+	dev_write(name, "size", size);
+	bind_to(DRIVER, name);
+	unbind_from(DRIVER, name);
+	t0 = now_ns();
+	destroy_device(name);
+	t1 = now_ns();
+	snprintf(bname, sizeof(bname), "release_%llug", size / SZ_1G);
+	report(bname, (t1 - t0) / 1e6, "ms");
+	if (pending_bytes() < 0)
+		return;
+	while (pending_bytes() > 0)
+		usleep(1000);
+	snprintf(bname, sizeof(bname), "scrub_%llug", size / SZ_1G);
+	report(bname, size / (double)SZ_1G / ((now_ns() - t0) / 1e9), "GiB/s");
+}
+
+static void group_scrub(void)
+{
+	unsigned long long size;
+
+	for (size = SZ_1G; size <= 2 * SZ_1G && size <= region_size; size *= 2)
+		bench_release(size);
+}
+
 static const struct group {
 	const char *name;
 	void (*run)(void);
@@ -508,6 +560,7 @@ static const struct group {
 	{ "bind", group_bind },
 	{ "prov", group_prov },
 	{ "kmem", group_kmem },
+	{ "scrub", group_scrub },
 };
 
 int main(int argc, char **argv)

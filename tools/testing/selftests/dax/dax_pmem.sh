@@ -72,10 +72,11 @@ case_static_region_2m_align_mmap_faults() { geometry_and_faults $((2 * M)) $((51
 case_static_region_1g_align_mmap_faults() { geometry_and_faults $((1024 * M)) $((2048 * M)); }
 
 # A static region has no create, delete, seed or available_size, and a
-# device of it no mapping attribute.
+# device of it no mapping attribute.  Nor has it scrub or scrub_pending:
+# its memory is persistent and is never cleared by the bus.
 case_static_region_has_no_provisioning_attributes() {
 	make_ns 2M 256M || return 1
-	for a in create delete seed available_size; do
+	for a in create delete seed available_size scrub scrub_pending; do
 		[ ! -e "$REGION/$a" ] || fail "region has '$a'" || return 1
 	done
 	[ ! -e /sys/bus/dax/devices/$DEV/mapping ] || fail "device has 'mapping'" || return 1
@@ -140,12 +141,17 @@ case_static_namespace_disable_enable_keeps_device_and_data() {
 }
 
 # The device's driver can be unbound and bound again while the namespace
-# stays enabled.
+# stays enabled, and what was written before is still there (a volatile
+# region's memory is scrubbed only when it changes hands; this never does).
 case_static_device_unbind_bind() {
 	make_ns 2M 256M || return 1
+	$PATTERN /dev/$DEV $((16 * M)) write > /tmp/pattern.out 2>&1 ||
+		fail "pattern write failed" || return 1
 	echo "$DEV" > /sys/bus/dax/drivers/device_dax/unbind || fail "unbind" || return 1
 	[ -z "$(dev_driver $DEV)" ] || fail "still bound" || return 1
 	echo "$DEV" > /sys/bus/dax/drivers/device_dax/bind || fail "bind" || return 1
+	$PATTERN /dev/$DEV $((16 * M)) verify > /tmp/pattern.out 2>&1 ||
+		fail "data lost across unbind/bind: $(tail -n 1 /tmp/pattern.out)" || return 1
 	$PATTERN /dev/$DEV $((16 * M)) both > /tmp/pattern.out 2>&1 ||
 		fail "pattern after rebind: $(tail -n 1 /tmp/pattern.out)" || return 1
 }
