@@ -37,8 +37,9 @@ void dax_bus_exit(void);
  * @dev_ids: allocator of the Y in daxX.Y for dynamic regions
  * @lock: protects everything below, and the ranges, alignment and state
  *	of every dev_dax of the region
- * @seed: oldest device made by the "create" attribute that has not been
- *	bound to a driver yet, or NULL
+ * @seed: the device "create" made while no seed was set; it stays the
+ *	seed until it is bound or torn down, then @seed is NULL until the
+ *	next "create" (devices created meanwhile never become the seed)
  * @youngest: device most recently made by the "create" attribute, or NULL
  * @space: allocation state of @res (see region-alloc.h)
  * @devices: every dev_dax of the region that has not been torn down
