@@ -61,6 +61,18 @@ region_snapshot() {
 	done
 }
 
+# Wait (up to 120 s) until the region has no space waiting to be
+# scrubbed; a kernel without the scrub_pending attribute has none.
+region_wait_scrubbed() {
+	[ -f "$REGION/scrub_pending" ] || return 0
+	for i in $(seq 240); do
+		[ "$(cat "$REGION/scrub_pending")" -eq 0 ] && return 0
+		sleep 0.5
+	done
+	tap_diag "scrub_pending stays $(cat "$REGION/scrub_pending")"
+	return 1
+}
+
 # available_size + sum of device sizes == region size
 region_invariant() {
 	total=$(region_avail)
