@@ -59,6 +59,8 @@ def parse_args(argv):
 		       help='skip checkpatch/sparse/W=1 in test')
 	p.add_argument('--no-ndctl', action='store_true',
 		       help='test: skip the pmem, CXL and ndctl suites (their own boots)')
+	p.add_argument('--long', action='store_true',
+		       help='test: also run the long ndctl tests (mmap.sh)')
 	p.add_argument('--out', default='',
 		       help='series: directory for the patches (default build/series/out)')
 	p.add_argument('--check', action='store_true',
@@ -111,6 +113,14 @@ def filter_matches(args, names):
 				for g in globs.split('|'))
 
 
+def ndctl_tests(args):
+	"""ndctl's tests of this run: the long ones only with --long or when
+	the filter names them."""
+	return [t for t in ndctl.suite_tests()
+		if t[0] not in ndctl.LONG_TESTS or args.long or
+		(args.filter and filter_matches(args, ['ndctl-' + t[0]]))]
+
+
 def pmem_boots_wanted(args, providers):
 	"""The boots with an NVDIMM, e820 pmem, nfit_test and cxl_test that
 	the filter selects: 'providers' (our pmem/CXL suites, on the kernel's
@@ -118,7 +128,7 @@ def pmem_boots_wanted(args, providers):
 	if args.no_ndctl:
 		return []
 	names = {'providers': providers,
-		 'ndctl': ['ndctl-' + t[0] for t in ndctl.suite_tests()]}
+		 'ndctl': ['ndctl-' + t[0] for t in ndctl_tests(args)]}
 	return [job for job in ('providers', 'ndctl')
 		if filter_matches(args, names[job])]
 
@@ -234,7 +244,7 @@ class TestPlan:
 		jobs = pmem_boots_wanted(args, initramfs.provider_tests(stree))
 		if jobs:
 			nd_initrd = initramfs.build_ndctl(impl, src, stree,
-							  ndctl.suite_tests())
+							  ndctl_tests(args))
 		for job in jobs:
 			self.boots.append((job, src, nd_initrd, f'the {job} suites'))
 
