@@ -595,6 +595,31 @@ static inline int dax_check_invariants(const struct dax_region *r, char *m)
 	return 0;
 }
 
+/* MemTotal of /proc/meminfo in bytes, 0 if it cannot be read */
+static inline uint64_t dax_memtotal(void)
+{
+	char line[256];
+	uint64_t kb = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %" SCNu64, &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+/* write @pdev (hmem.N) to the hmem platform driver's bind or unbind */
+static inline int dax_hmem_driver_write(const char *attr, const char *pdev)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "/sys/bus/platform/drivers/hmem/%s", attr);
+	return dax_write_str(p, pdev);
+}
+
 /* ---- device lifecycle ----------------------------------------------------- */
 
 /* Write 1 to `create` and return the new device's name in @name. */

@@ -70,21 +70,6 @@ static int hmem_reload(int idle)
 	return hmem_region_idle() == idle ? 0 : -EINVAL;
 }
 
-static uint64_t memtotal(void)
-{
-	char line[128];
-	uint64_t kb = 0;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemTotal: %" SCNu64, &kb) == 1)
-			break;
-	fclose(f);
-	return kb * 1024;
-}
-
 /*
  * "System RAM (kmem)" resources in /proc/iomem that overlap [s, e]; with
  * @exact, only those that are exactly [s, e].
@@ -197,7 +182,7 @@ FIXTURE_SETUP(kmem_default)
 		SKIP(return, "region is not made of whole memory blocks");
 	ASSERT_GT(dax_read(AUTO_ONLINE, self->auto_online,
 			   sizeof(self->auto_online)), 0);
-	self->start_memtotal = memtotal();
+	self->start_memtotal = dax_memtotal();
 	ASSERT_NE(0, self->start_memtotal);
 	snprintf(self->dev, sizeof(self->dev), "dax%d.0", self->r.id);
 	self->swapped = false;
@@ -218,7 +203,7 @@ FIXTURE_TEARDOWN_PARENT(kmem_default)
 		TH_LOG("region not restored:\n%s", m);
 	EXPECT_EQ(0, kmem_resources(self->r.start,
 				    self->r.start + self->r.size - 1, false));
-	EXPECT_EQ(self->start_memtotal, memtotal());
+	EXPECT_EQ(self->start_memtotal, dax_memtotal());
 }
 
 /*
@@ -265,7 +250,7 @@ TEST_F_TIMEOUT(kmem_default, boot_device_spans_region_and_binds_to_kmem, 120)
 	ASSERT_STREQ("kmem", dax_driver_of(self->dev));
 	ASSERT_KMEM_MEMORY(self->dev, 1);
 	/* hot-plugged offline: not counted yet */
-	ASSERT_EQ(self->start_memtotal, memtotal());
+	ASSERT_EQ(self->start_memtotal, dax_memtotal());
 	/* kmem owns it: no usable char device */
 	rc = dax_chardev_opens(self->dev);
 	ASSERT_TRUE(rc == -ENXIO || rc == -ENOENT) TH_LOG("open: %d", rc);
@@ -280,11 +265,11 @@ TEST_F_TIMEOUT(kmem_default, kmem_memory_onlines_as_system_ram, 120)
 	ASSERT_KMEM_DEFAULT(self);
 	ASSERT_EQ(0, dax_dev_read(self->dev, &d));
 	ASSERT_EQ(0, block_state(d.r[0].start, "online_movable"));
-	ASSERT_EQ(self->start_memtotal + bs, memtotal());
+	ASSERT_EQ(self->start_memtotal + bs, dax_memtotal());
 	blocks_present(d.r[0].start, d.r[0].end, &on);
 	ASSERT_EQ(1, on);
 	ASSERT_EQ(0, block_state(d.r[0].start, "offline"));
-	ASSERT_EQ(self->start_memtotal, memtotal());
+	ASSERT_EQ(self->start_memtotal, dax_memtotal());
 }
 
 TEST_F_TIMEOUT(kmem_default, unbind_from_kmem_hot_removes_memory, 120)

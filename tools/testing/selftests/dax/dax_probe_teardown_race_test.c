@@ -56,14 +56,6 @@ static int iomem_lines_of(const char *dev)
 	return n;
 }
 
-static int hmem_driver_write(const char *attr, const char *pdev)
-{
-	char p[PATH_MAX];
-
-	snprintf(p, sizeof(p), "/sys/bus/platform/drivers/hmem/%s", attr);
-	return dax_write_str(p, pdev);
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -104,7 +96,7 @@ static bool one_round(const char *pdev, int round)
 		usleep(round * DELAY_STEP_US);
 		unbind_ns = now_ns();
 	}
-	err = err ? err : hmem_driver_write("unbind", pdev);
+	err = err ? err : dax_hmem_driver_write("unbind", pdev);
 	if (pid > 0)
 		waitpid(pid, &status, 0);
 	if (times->start_ns && unbind_ns > times->start_ns &&
@@ -116,7 +108,7 @@ static bool one_round(const char *pdev, int round)
 		   round, dev, err ? strerror(-err) : "ok",
 		   WIFEXITED(status) ? WEXITSTATUS(status) : -1, left);
 
-	err = hmem_driver_write("bind", pdev);
+	err = dax_hmem_driver_write("bind", pdev);
 	ext_result(!err && !dax_region_find(&r) &&
 		   dax_region_u64(&r, "available_size") == r.size,
 		   "round%d_provider_back_idle: bind %s", round,

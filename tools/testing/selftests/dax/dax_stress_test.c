@@ -169,14 +169,6 @@ static void worker(int nr)
 	_exit(0);
 }
 
-static int hmem_driver_write(const char *attr, const char *pdev)
-{
-	char p[PATH_MAX];
-
-	snprintf(p, sizeof(p), "/sys/bus/platform/drivers/hmem/%s", attr);
-	return dax_write_str(p, pdev);
-}
-
 static int stress_seconds(void)
 {
 	const char *s = getenv("DAX_STRESS_SECONDS");
@@ -187,10 +179,10 @@ static int stress_seconds(void)
 /* the provider's unbind and bind halfway through; 0 when both worked */
 static int bounce_provider(const char *pdev)
 {
-	int rc = hmem_driver_write("unbind", pdev);
+	int rc = dax_hmem_driver_write("unbind", pdev);
 
 	usleep(200000);
-	return rc ? rc : hmem_driver_write("bind", pdev);
+	return rc ? rc : dax_hmem_driver_write("bind", pdev);
 }
 
 static uint64_t print_counts(bool bad)

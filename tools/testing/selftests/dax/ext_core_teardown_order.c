@@ -71,14 +71,6 @@ static int read_removals(int fd, int rid, char devs[][DAX_NAME],
 	return n;
 }
 
-static int hmem_driver_write(const char *attr, const char *pdev)
-{
-	char p[PATH_MAX];
-
-	snprintf(p, sizeof(p), "/sys/bus/platform/drivers/hmem/%s", attr);
-	return dax_write_str(p, pdev);
-}
-
 static void skip_rest(const char *why)
 {
 	while (ext_test_nr < NR_TESTS)
@@ -115,7 +107,7 @@ int main(void)
 		return 1;
 	}
 
-	err = hmem_driver_write("unbind", pdev);
+	err = dax_hmem_driver_write("unbind", pdev);
 	if (!err)
 		n = read_removals(fd, r.id, devs, order, MAX_EVENTS,
 				  2000);
@@ -143,7 +135,7 @@ int main(void)
 			 "stock tears devices down youngest first");
 	}
 
-	err = hmem_driver_write("bind", pdev);
+	err = dax_hmem_driver_write("bind", pdev);
 	ext_result(!err && !dax_region_find(&back) && back.id == r.id &&
 		   dax_region_u64(&back, "available_size") == back.size,
 		   "provider_bind_brings_back_an_idle_region: bind %s",

@@ -127,21 +127,6 @@ static int kmem_resources(void)
 	return n;
 }
 
-static uint64_t memtotal(void)
-{
-	char line[256];
-	uint64_t kb = 0;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemTotal: %" SCNu64, &kb) == 1)
-			break;
-	fclose(f);
-	return kb * 1024;
-}
-
 /* free pages of zone @zone of node @node in /proc/zoneinfo, -1 if none */
 static long zone_free_pages(int node, const char *zone)
 {
@@ -173,7 +158,7 @@ static void snapshot(char *out, size_t len)
 	int r, i;
 
 	state_read(cur, sizeof(cur));
-	off = snprintf(out, len, "%s %" PRIu64 " %d:", cur, memtotal(),
+	off = snprintf(out, len, "%s %" PRIu64 " %d:", cur, dax_memtotal(),
 		       kmem_resources());
 	for (r = 0; r < NR_RANGES; r++)
 		for (i = 0; i < BLOCKS_PER_RANGE && off < len; i++) {
@@ -287,7 +272,7 @@ int main(void)
 	/* the blocks come up offline whatever the boot's policy */
 	dax_read(aob, saved_aob, sizeof(saved_aob));
 	dax_write_str(aob, "offline");
-	base = memtotal();
+	base = dax_memtotal();
 
 	/* 1: three ranges on kmem, the attribute appears with kmem */
 	err = setup(&r);
@@ -331,10 +316,10 @@ int main(void)
 	err = state_write("online_movable");
 	count_blocks(&present, &online, "Movable");
 	ext_result(!err && online == NR_RANGES * BLOCKS_PER_RANGE &&
-		   memtotal() - base == whole && kmem_resources() == NR_RANGES &&
+		   dax_memtotal() - base == whole && kmem_resources() == NR_RANGES &&
 		   state_is("online_movable"),
 		   "kmem_state_online_all: %s, %d movable blocks online, MemTotal +%" PRIu64 " of %" PRIu64,
-		   err ? strerror(-err) : "ok", online, memtotal() - base, whole);
+		   err ? strerror(-err) : "ok", online, dax_memtotal() - base, whole);
 
 	/* 4: the same type again succeeds, another zone is refused */
 	snapshot(before, sizeof(before));
@@ -349,10 +334,10 @@ int main(void)
 	err = state_write("unplugged");
 	count_blocks(&present, &online, NULL);
 	ext_result(!err && !present && !kmem_resources() &&
-		   memtotal() == base && state_is("unplugged"),
+		   dax_memtotal() == base && state_is("unplugged"),
 		   "kmem_state_unplug_all: %s, %d blocks left, %d resources, MemTotal %+" PRId64,
 		   err ? strerror(-err) : "ok", present, kmem_resources(),
-		   (int64_t)(memtotal() - base));
+		   (int64_t)(dax_memtotal() - base));
 
 	/*
 	 * 6: unplugged again is a no-op; online_kernel puts every block in
@@ -379,7 +364,7 @@ int main(void)
 		err = state_write("online_movable");
 	count_blocks(&present, &online, "Movable");
 	ext_result(!err && n && online == NR_RANGES * BLOCKS_PER_RANGE &&
-		   state_is("online_movable") && memtotal() - base == whole,
+		   state_is("online_movable") && dax_memtotal() - base == whole,
 		   "kmem_state_partial: read '%s' with mapping1 offline, then %s, %d blocks online",
 		   cur, err ? strerror(-err) : "ok", online);
 
@@ -415,7 +400,7 @@ int main(void)
 	/* 10: with the pages freed the same write removes everything */
 	err = state_write("unplugged");
 	count_blocks(&present, &online, NULL);
-	ext_result(!err && !present && !kmem_resources() && memtotal() == base,
+	ext_result(!err && !present && !kmem_resources() && dax_memtotal() == base,
 		   "kmem_state_unplug_after_unpin: %s, %d blocks left",
 		   err ? strerror(-err) : "ok", present);
 
@@ -443,7 +428,7 @@ int main(void)
 	if (!err)
 		err = state_write("unplugged");
 	ext_result(!err && n == NR_RANGES && !strcmp(cur, "offline") &&
-		   !kmem_resources() && memtotal() == base,
+		   !kmem_resources() && dax_memtotal() == base,
 		   "kmem_state_rebind_takes_back: %s, %d resources, read '%s', then %d",
 		   err ? strerror(-err) : "ok", n, cur, kmem_resources());
 
