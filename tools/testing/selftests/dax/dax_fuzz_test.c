@@ -27,7 +27,7 @@
  *
  * Options (before the harness's own): --seed S (first seed, default 1),
  * --seeds N (how many consecutive seeds, default 5), --ops N (writes per
- * seed, default 2000), --full-every N (default 8).  After each write the
+ * seed, default 2000), --full-every N (default 16).  After each write the
  * test reads available_size, seed, create, every device's size and all
  * of the device written to; after every N-th write, and after create,
  * delete and new_id, every attribute of every device.  A failure prints
@@ -47,7 +47,7 @@
 static unsigned int fz_first_seed = 1;
 static unsigned int fz_nr_seeds = 5;
 static unsigned int fz_nr_ops = 2000;
-static unsigned int fz_full_every = 8;	/* read back every device this often */
+static unsigned int fz_full_every = 16;	/* read back every device this often */
 
 /* ---- the model ---------------------------------------------------------- */
 
@@ -420,6 +420,9 @@ static uint64_t fz_size_value(struct fz_rng *g, const struct fz_dev *d)
 		return fz_dev_size(d);			/* unchanged */
 	case 4:
 		return gr > SZ_2M ? SZ_2M : 0;
+	case 5:
+	case 6:
+		return 0;
 	default:
 		if (gr > SZ_2M)
 			return fz_below(g, 2) * gr;
@@ -567,7 +570,8 @@ static int fz_mapping(struct fz_model *m, struct fz_rng *g, struct fz_op *op,
 	int f;
 
 	for (;;) {
-		shape = fz_below(g, FZ_NR_MAP_SHAPES);
+		shape = fz_below(g, 2) ? FZ_MAP_FREE :
+					 fz_below(g, FZ_NR_MAP_SHAPES);
 		if (shape >= FZ_MAP_ZERO && fz_below(g, 2))
 			continue;	/* half as many of the bad shapes */
 		f = fz_map_filter(shape, d->bound);
@@ -592,13 +596,14 @@ static int fz_align(struct fz_model *m, struct fz_rng *g, struct fz_op *op,
 	struct fz_dev *d = &m->dev[id];
 	uint64_t val = vals[fz_below(g, 3) ? fz_below(g, 3) :
 			    fz_below(g, ARRAY_SIZE(vals))];
-	uint64_t gr = fz_granule(val);
+	uint64_t gr;
 	int i;
 
 	if (m->stock && val == SZ_1G) {
 		st->filtered[FZ_F_ALIGN_1G]++;
 		val = SZ_2M;
 	}
+	gr = fz_granule(val);
 	fz_u64_arg(g, val, op->buf, sizeof(op->buf));
 	if (val != SZ_4K && val != SZ_2M && val != SZ_1G)
 		return -EINVAL;
@@ -747,9 +752,9 @@ static int fz_nr_live(const struct fz_model *m)
 static enum fz_kind fz_pick_kind(const struct fz_model *m, struct fz_rng *g)
 {
 	static const unsigned char weight[FZ_NR_KINDS] = {
-		[FZ_CREATE] = 10, [FZ_DELETE] = 10, [FZ_SIZE] = 25,
-		[FZ_MAPPING] = 18, [FZ_ALIGN] = 8, [FZ_BIND] = 8,
-		[FZ_UNBIND] = 8, [FZ_NEW_ID] = 2, [FZ_REMOVE_ID] = 3,
+		[FZ_CREATE] = 8, [FZ_DELETE] = 10, [FZ_SIZE] = 25,
+		[FZ_MAPPING] = 18, [FZ_ALIGN] = 8, [FZ_BIND] = 3,
+		[FZ_UNBIND] = 5, [FZ_NEW_ID] = 1, [FZ_REMOVE_ID] = 2,
 		[FZ_GARBAGE] = 8,
 	};
 	unsigned int sum = 0, x, k;
@@ -1127,8 +1132,16 @@ static double fz_seconds(const struct timespec *t0)
 }
 
 /* where a failure happened and how to replay it */
-#define FZ_AT "seed %u op %u: '%s' > %s (replay: --seed %u --seeds 1 --ops %u): "
-#define FZ_AT_ARGS seed, i, fz_show(op.buf), op.path, seed, i + 1
+static const char *fz_where(unsigned int seed, unsigned int i,
+			    const struct fz_op *op)
+{
+	static char out[PATH_MAX + 512];
+
+	snprintf(out, sizeof(out),
+		 "seed %u op %u: '%s' > %s (replay: --seed %u --seeds 1 --ops %u --full-every 1):",
+		 seed, i, fz_show(op->buf), op->path, seed, i + 1);
+	return out;
+}
 
 TEST_F_TIMEOUT(fuzz, model_predicts_every_op, 3600)
 {
@@ -1165,13 +1178,13 @@ TEST_F_TIMEOUT(fuzz, model_predicts_every_op, 3600)
 			st.ops[op.kind]++;
 			st.ok[op.kind] += !rc;
 			ASSERT_EQ(op.want, rc)
-				TH_LOG(FZ_AT "got %d (%s), model says %d (%s)",
-				       FZ_AT_ARGS, rc, strerror(-rc), op.want,
-				       strerror(-op.want));
+				TH_LOG("%s got %d (%s), model says %d (%s)",
+				       fz_where(seed, i, &op), rc, strerror(-rc),
+				       op.want, strerror(-op.want));
 			full = op.full || fz_full_every < 2 || !(i % fz_full_every);
 			ASSERT_EQ(0, fz_compare(&self->r, &m, &op, full, msg))
-				TH_LOG(FZ_AT "returned %d, region differs:\n%s",
-				       FZ_AT_ARGS, rc, msg);
+				TH_LOG("%s returned %d, region differs:\n%s",
+				       fz_where(seed, i, &op), rc, msg);
 			if (!((i + 1) % 500)) {
 				printf("# seed %u: %u writes, %.1f s\n", seed,
 				       i + 1, fz_seconds(&t0));
