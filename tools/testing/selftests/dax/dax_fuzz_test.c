@@ -280,7 +280,7 @@ enum fz_filter {
 };
 
 static const char * const fz_filter_name[FZ_NR_FILTERS] = {
-	"align 1G (divergences 7, 10: stock checks range lengths only and grows 1G devices into 2M-aligned holes)",
+	"align 1G, 2M written instead (divergences 7, 10: stock checks range lengths only and grows 1G devices into 2M-aligned holes)",
 	"mapping on a bound device (divergence 6: stock adds the range)",
 	"zero-length mapping (divergences 2, 3: stock WARNs or succeeds)",
 	"mapping length not a multiple of the granule (divergence 1: stock succeeds)",
@@ -1119,7 +1119,7 @@ static void fz_print_stats(const struct fz_stats *st, bool stock)
 		return;
 	}
 	for (k = 0; k < FZ_NR_FILTERS; k++)
-		printf("# stock: not written %6lu times: %s\n", st->filtered[k],
+		printf("# stock: left out %6lu times: %s\n", st->filtered[k],
 		       fz_filter_name[k]);
 }
 
