@@ -145,8 +145,11 @@ case_devdax_with_online_memory_refused() {
 # t: [R+256M, 256M]@0, [R, 256M], [R+768M, 256M] -- daxctl's window
 # [R+256M, R+1024M) misses the second range.  a and c were bound, so
 # on a kernel that scrubs, their space is clean only once the scrub is
-# done: before that t's grow would take the clean space above c.
+# done: before that t's grow would take the clean space above c.  The
+# same holds for what earlier suites gave back: the four devices are
+# only laid out from R once it is clean.
 make_three_range_device() {
+	region_wait_scrubbed || return 1
 	a=$(create -s 256M) && t=$(create -s 256M) && b=$(create -s 256M) &&
 		c=$(create -s 256M) || return 1
 	for x in $a $t $c; do daxctl disable-device $x >/dev/null 2>&1 || return 1; done
