@@ -2,10 +2,10 @@
 """dax-vm: build a 6.12 kernel with our drivers/dax (or the stock one), boot
 it in qemu on soft-reserved memory, and run the demo, the tests or a shell.
 
-  dax-vm [--impl ours|stock|both] run
-  dax-vm [--impl ours|stock|both] test [FILTER]
-  dax-vm [--impl ours|stock] shell
-  dax-vm [--impl ours|stock|both] build
+  dax-vm [--impl ours|stock|both] [--debug] run
+  dax-vm [--impl ours|stock|both] [--debug] test [FILTER]
+  dax-vm [--impl ours|stock] [--debug] shell
+  dax-vm [--impl ours|stock|both] [--debug] build
   dax-vm [--clock icount|wall] [--rounds N] bench [GROUP,...]
 				   (always both kernels, interleaved;
 				    GROUP: fault, bind, prov, kmem, scrub)
@@ -55,6 +55,9 @@ def parse_args(argv):
 			    'TCG; the default for bench) or wall')
 	p.add_argument('--rounds', type=int, default=5,
 		       help='bench: boots of each kernel (default 5)')
+	p.add_argument('--debug', action='store_true',
+		       help='the debug kernels (debug.config: KASAN, kmemleak, '
+			    'DEBUG_OBJECTS, ...), built in build/<impl>-debug')
 	p.add_argument('--no-static', action='store_true',
 		       help='skip checkpatch/sparse/W=1 in test')
 	p.add_argument('--no-ndctl', action='store_true',
@@ -74,6 +77,8 @@ def parse_args(argv):
 	args = p.parse_args(argv)
 	if args.impl == 'both' and args.job == 'shell':
 		p.error('shell takes one implementation')
+	if args.debug and args.job in ('bench', 'series'):
+		p.error(f'{args.job} measures the normal kernels only')
 	if args.sr_size is None:
 		args.sr_size = '4G' if args.job == 'bench' else '2G'
 	if args.clock is None:
@@ -90,16 +95,17 @@ def selftest_tree(impl, src):
 	return src if impl == 'ours' else tree.prepare_ours_tree()
 
 
-def prepare(impl):
+def prepare(impl, debug=False):
 	"""Kernel and initramfs for impl."""
-	src = tree.build(impl)
-	initrd = initramfs.build(impl, src, selftest_tree(impl, src))
+	src = tree.build(impl, debug)
+	initrd = initramfs.build(tree.variant(impl, debug), src,
+				 selftest_tree(impl, src))
 	return src, initrd
 
 
-def boot_files(impl, job):
-	"""The console and results files of impl's boot for job."""
-	logs = os.path.join(host.BUILD_ROOT, impl, 'logs')
+def boot_files(name, job):
+	"""The console and results files of the boot of build name for job."""
+	logs = os.path.join(host.BUILD_ROOT, name, 'logs')
 	os.makedirs(logs, exist_ok=True)
 	prefix = '' if job in ('run', 'test', 'shell') else job + '-'
 	return (os.path.join(logs, prefix + 'console.log'),
@@ -147,14 +153,18 @@ def kernel_cmdline(args, impl, job, layout):
 		 f'dax_vm.impl={impl}', f'dax_vm.hmem={args.hmem}']
 	if args.filter:
 		parts.append(f'dax_vm.filter={args.filter}')
+	if args.debug:
+		# PAGE_POISONING is built in but off unless asked for
+		parts.append('page_poison=1')
 	return ' '.join(parts)
 
 
 def boot(args, impl, job, src, initrd, on_console=None, on_result=None):
-	console, results = boot_files(impl, job)
+	name = tree.variant(impl, args.debug)
+	console, results = boot_files(name, job)
 	logs = None
 	if job in ('ndctl', 'providers'):
-		layout = qemu.PmemLayout(os.path.join(host.BUILD_ROOT, impl, 'nvdimm.img'))
+		layout = qemu.PmemLayout(os.path.join(host.BUILD_ROOT, name, 'nvdimm.img'))
 		logs = os.path.join(os.path.dirname(console), f'{job}.log')
 	else:
 		layout = qemu.Layout(args.sr_size, args.sr_count, args.nodes)
@@ -168,25 +178,26 @@ def boot(args, impl, job, src, initrd, on_console=None, on_result=None):
 	b = qemu.Boot(cmd, console, results, args.timeout)
 	verdict = b.run(on_console, on_result)
 	if b.timed_out:
-		host.progress(f'{impl}: guest hung, killed after {args.timeout}s')
+		host.progress(f'{name}: guest hung, killed after {args.timeout}s')
 	return verdict, b
 
 
 def job_run(args):
 	rc = 0
 	for impl in impls(args):
-		src, initrd = prepare(impl)
+		src, initrd = prepare(impl, args.debug)
+		name = tree.variant(impl, args.debug)
 		scanner = parser.SplatScanner()
 
 		def echo(line, scanner=scanner):
 			print(line, flush=True)
 			scanner.feed(line)
-		with Step(f'boot {impl} and run the demo'):
+		with Step(f'boot {name} and run the demo'):
 			verdict, _ = boot(args, impl, 'run', src, initrd, on_console=echo)
 		for suite, line in scanner.splats:
 			print(f'dax-vm: kernel warning during the demo: {line}')
 		ok = verdict == 'pass' and not scanner.splats
-		host.progress(f'demo on {impl}: {"PASSED" if ok else "FAILED"}'
+		host.progress(f'demo on {name}: {"PASSED" if ok else "FAILED"}'
 			      + ('' if verdict else ' (guest gave no verdict)'))
 		rc |= 0 if ok else 1
 	return rc
@@ -204,23 +215,24 @@ def print_case(case, impl):
 
 def boot_suites(args, impl, job, src, initrd, what):
 	"""One boot running suites; returns (cases, splats)."""
-	stream = parser.ResultStream(on_case=lambda c: print_case(c, impl))
+	name = tree.variant(impl, args.debug)
+	stream = parser.ResultStream(on_case=lambda c: print_case(c, name))
 	scanner = parser.SplatScanner()
 
 	def on_result(line):
 		if line.startswith('# dax-vm-suite-begin '):
-			host.progress(f'{impl}: suite {line.split()[-1]}')
+			host.progress(f'{name}: suite {line.split()[-1]}')
 		stream.feed(line)
-	with Step(f'boot {impl} and run {what}'):
+	with Step(f'boot {name} and run {what}'):
 		verdict, b = boot(args, impl, job, src, initrd,
 				  on_console=scanner.feed, on_result=on_result)
 	cases = stream.cases()
 	if not stream.done:
 		cases.append(parser.Case('dax-vm', 0, f'guest finished {what}', 'crash'))
 	if verdict is None:
-		host.progress(f'{impl}: guest gave no verdict (exit code {b.exit_code})')
+		host.progress(f'{name}: guest gave no verdict (exit code {b.exit_code})')
 	for suite, line in scanner.splats:
-		print(f'  {impl}: not ok kernel warning in {suite}: {line}')
+		print(f'  {name}: not ok kernel warning in {suite}: {line}')
 	return cases, scanner.splats
 
 
@@ -229,21 +241,23 @@ class TestPlan:
 
 	def __init__(self, args, impl):
 		self.impl = impl
+		self.name = tree.variant(impl, args.debug)
 		self.cases = []
 		self.splats = []
 		self.boots = []
-		src, initrd = prepare(impl)
-		if impl == 'ours' and not args.no_static and not args.filter:
+		src, initrd = prepare(impl, args.debug)
+		if impl == 'ours' and not (args.no_static or args.filter or
+					   args.debug):
 			with Step('static checks (checkpatch --strict, W=1, sparse)'):
 				self.cases += static.run(src)
 			for c in self.cases:
-				print_case(c, impl)
+				print_case(c, self.name)
 		stree = selftest_tree(impl, src)
 		if dax_suites_wanted(args, stree):
 			self.boots.append(('test', src, initrd, 'the suites'))
 		jobs = pmem_boots_wanted(args, initramfs.provider_tests(stree))
 		if jobs:
-			nd_initrd = initramfs.build_ndctl(impl, src, stree,
+			nd_initrd = initramfs.build_ndctl(self.name, src, stree,
 							  ndctl_tests(args))
 		for job in jobs:
 			self.boots.append((job, src, nd_initrd, f'the {job} suites'))
@@ -270,7 +284,7 @@ def peer_failures_on_both(a, b):
 		for case in (fa[name], fb[name]):
 			case.directive = f'SKIP fails on both kernels ({case.directive or case.status})'
 			case.status = 'skip'
-			print(f'  {a.impl}+{b.impl}: {case.suite} fails on both kernels: '
+			print(f'  {a.name}+{b.name}: {case.suite} fails on both kernels: '
 			      'counted as skipped', flush=True)
 
 
@@ -287,10 +301,10 @@ def job_test(args):
 	totals = [0, 0, 0]
 	for plan in done:
 		p, f, s = parser.summary_line(plan.cases, plan.splats)
-		print(f'{plan.impl}: {p} passed, {f} failed, {s} skipped', flush=True)
+		print(f'{plan.name}: {p} passed, {f} failed, {s} skipped', flush=True)
 		for c in plan.cases:
 			if c.status in ('fail', 'crash'):
-				print(f'{plan.impl}: FAILED {c}')
+				print(f'{plan.name}: FAILED {c}')
 		totals = [totals[0] + p, totals[1] + f, totals[2] + s]
 		rc |= 1 if f or not plan.cases else 0
 	print(f'{totals[0]} passed, {totals[1]} failed, {totals[2]} skipped', flush=True)
@@ -299,7 +313,7 @@ def job_test(args):
 
 def job_shell(args):
 	impl = args.impl
-	src, initrd = prepare(impl)
+	src, initrd = prepare(impl, args.debug)
 	rc, _ = boot(args, impl, 'shell', src, initrd)
 	return 0 if rc in (0, (qemu.VERDICT_PASS << 1) | 1) else rc
 
@@ -316,7 +330,7 @@ def job_bench(args):
 
 def job_build(args):
 	for impl in impls(args):
-		prepare(impl)
+		prepare(impl, args.debug)
 	return 0
 
 

@@ -111,6 +111,22 @@ def add_modules(root, src):
 	host.run(tree.make_cmd(src, f'INSTALL_MOD_PATH={root}',
 		  'INSTALL_MOD_STRIP=1', 'modules_install'), env=host.build_env(),
 		 stdout=subprocess.DEVNULL)
+	add_dax_symbols(root, src)
+
+
+def add_dax_symbols(root, src):
+	"""/dax-vm/dax-symbols: every function of drivers/dax in this kernel,
+	by which the guest tells a leak of the code under test from others."""
+	objs = subprocess.run(['find', os.path.join(src, 'drivers/dax'), '-name',
+			       '*.o', '!', '-name', '*.mod.o'],
+			      capture_output=True, text=True, check=True).stdout.split()
+	out = subprocess.run(['nm', '--defined-only'] + sorted(objs),
+			     capture_output=True, text=True, check=True).stdout
+	names = sorted({f[2] for f in (line.split() for line in out.splitlines())
+			if len(f) == 3 and f[1] in 'tT' and
+			not f[2].startswith('_sub_')})   # KASAN's constructors
+	with open(os.path.join(root, 'dax-vm', 'dax-symbols'), 'w') as f:
+		f.write(''.join(n + '\n' for n in names))
 
 
 def build_selftests(tree, dest):

@@ -26,7 +26,12 @@ SPLAT_RE = re.compile(
 	r'possible recursive locking|inconsistent lock state|'
 	r'suspicious RCU usage|INFO: trying to register|DEBUG_LOCKS_WARN_ON|'
 	r'soft lockup|hung_task|blocked for more than|'
-	r'Kernel panic|stack-protector')
+	r'Kernel panic|stack-protector|'
+	# the debug kernel's reports: SLUB redzone/poison checks
+	# ("BUG kmalloc-64 (Not tainted): Poison overwritten"), DEBUG_VM,
+	# DEBUG_OBJECTS, DEBUG_LIST
+	r'BUG \S+ \([^)]*\): |Bad page state|Bad page map|ODEBUG:|'
+	r'list_(add|del) corruption')
 
 
 class Case:

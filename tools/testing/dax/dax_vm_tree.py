@@ -5,7 +5,8 @@ Two trees live under build/: build/stock/src is the untouched base tree and
 build/ours/src is the base tree with the repo's files and patches/series on
 top.  Files are only written when their content changes, so make stays
 incremental.  A file the repo stops providing is restored from the stock
-tree.
+tree.  `--debug` builds a second pair, build/stock-debug and
+build/ours-debug, configured with debug.config on top of dax.config.
 """
 
 import filecmp
@@ -23,10 +24,24 @@ NOT_KERNEL = ('build', '.git', '.ci', 'patches', 'tools/testing/dax',
 	      'README.md', '.gitignore', 'LICENSE')
 
 CONFIG_FRAGMENT = os.path.join(host.HARNESS_DIR, 'dax.config')
+DEBUG_FRAGMENT = os.path.join(host.HARNESS_DIR, 'debug.config')
+DEBUG_SUFFIX = '-debug'
 
 
 def tree_dir(impl):
 	return os.path.join(host.BUILD_ROOT, impl, 'src')
+
+
+def variant(impl, debug):
+	"""The build name of impl ('ours', 'stock') in the debug profile or not."""
+	return impl + DEBUG_SUFFIX if debug else impl
+
+
+def fragments(src):
+	"""The config fragments src is configured from, in merge order."""
+	if os.path.basename(os.path.dirname(src)).endswith(DEBUG_SUFFIX):
+		return [CONFIG_FRAGMENT, DEBUG_FRAGMENT]
+	return [CONFIG_FRAGMENT]
 
 
 def extract(impl):
@@ -147,18 +162,20 @@ def overlay(stock, ours):
 	return changed
 
 
-def fragment_options():
-	"""(name, value) for every option the fragment sets; value 'n' = unset."""
-	opts = []
-	with open(CONFIG_FRAGMENT) as f:
-		for line in f:
-			line = line.strip()
-			if line.startswith('CONFIG_'):
-				name, val = line.split('=', 1)
-				opts.append((name, val))
-			elif line.startswith('# CONFIG_') and line.endswith(' is not set'):
-				opts.append((line.split()[1], 'n'))
-	return opts
+def fragment_options(src):
+	"""(name, value) for every option src's fragments set, the last
+	fragment winning; value 'n' = unset."""
+	opts = {}
+	for frag in fragments(src):
+		with open(frag) as f:
+			for line in f:
+				line = line.strip()
+				if line.startswith('CONFIG_'):
+					name, val = line.split('=', 1)
+					opts[name] = val
+				elif line.startswith('# CONFIG_') and line.endswith(' is not set'):
+					opts[line.split()[1]] = 'n'
+	return list(opts.items())
 
 
 def defined_symbols(src):
@@ -183,14 +200,17 @@ def config_mismatches(src):
 			if line.startswith('CONFIG_'):
 				name, val = line.split('=', 1)
 				have[name] = val
-	return [(n, v, have.get(n, 'n')) for n, v in fragment_options()
+	return [(n, v, have.get(n, 'n')) for n, v in fragment_options(src)
 		if have.get(n, 'n') != v and n in known]
 
 
-def wanted_stamp():
-	"""The config fragment's hash: a tree configured from it carries it."""
-	with open(CONFIG_FRAGMENT, 'rb') as f:
-		return hashlib.sha256(f.read()).hexdigest()
+def wanted_stamp(src):
+	"""The hash of src's fragments: a tree configured from them carries it."""
+	h = hashlib.sha256()
+	for frag in fragments(src):
+		with open(frag, 'rb') as f:
+			h.update(f.read())
+	return h.hexdigest()
 
 
 def stamp_path(src):
@@ -203,14 +223,14 @@ def configured(src):
 	if not (os.path.exists(stamp) and os.path.exists(os.path.join(src, '.config'))):
 		return False
 	with open(stamp) as f:
-		return f.read().strip() == wanted_stamp()
+		return f.read().strip() == wanted_stamp(src)
 
 
 def merge_fragment(src, env):
-	"""Merge dax.config into src's .config, then settle the rest."""
+	"""Merge src's fragments into its .config, then settle the rest."""
 	quiet = {'stdout': subprocess.DEVNULL, 'env': env}
 	host.run([os.path.join(src, 'scripts/kconfig/merge_config.sh'), '-m',
-		  '-O', src, os.path.join(src, '.config'), CONFIG_FRAGMENT],
+		  '-O', src, os.path.join(src, '.config')] + fragments(src),
 		 cwd=src, **quiet)
 	host.run(make_cmd(src, 'olddefconfig'), **quiet)
 
@@ -232,19 +252,17 @@ def configure(impl, src):
 					 ', '.join(f'{n}={v} (got {g})' for n, v, g in bad))
 		return
 	env = host.build_env()
-	with Step(f'configure {impl} (tinyconfig + dax.config)'):
-		quiet = {'stdout': subprocess.DEVNULL, 'env': env}
-		host.run(make_cmd(src, 'tinyconfig'), **quiet)
-		host.run([os.path.join(src, 'scripts/kconfig/merge_config.sh'), '-m',
-			  '-O', src, os.path.join(src, '.config'), CONFIG_FRAGMENT],
-			 cwd=src, **quiet)
-		host.run(make_cmd(src, 'olddefconfig'), **quiet)
+	names = ' + '.join(os.path.basename(f) for f in fragments(src))
+	with Step(f'configure {impl} (tinyconfig + {names})'):
+		host.run(make_cmd(src, 'tinyconfig'),
+			 stdout=subprocess.DEVNULL, env=env)
+		merge_fragment(src, env)
 	bad = config_mismatches(src)
 	if bad:
 		host.die('config options did not stick: ' +
 			 ', '.join(f'{n}={v} (got {g})' for n, v, g in bad))
 	with open(stamp_path(src), 'w') as f:
-		f.write(wanted_stamp() + '\n')
+		f.write(wanted_stamp(src) + '\n')
 
 
 def build_path():
@@ -290,17 +308,20 @@ def built(src):
 	return configured(src) and os.path.exists(os.path.join(src, 'vmlinux'))
 
 
-def copy_built_stock(stock):
-	"""Make build/ours/src a copy of the built stock tree.
+def copy_built_tree(stock, name):
+	"""Make build/<name>/src a copy of the built tree stock.
 
-	The two trees differ in drivers/dax (and patches/series) alone, so a
+	ours and stock differ in drivers/dax (and patches/series) alone, so a
 	copy of the stock build with the overlay laid over it rebuilds only
-	those objects and the final link, instead of the whole kernel.
+	those objects and the final link, instead of the whole kernel.  A
+	debug tree starts as a copy too: its new config rebuilds the objects
+	but not the host tools.
 	"""
-	ours = tree_dir('ours')
+	ours = tree_dir(name)
 	parent = os.path.dirname(ours)
 	os.makedirs(parent, exist_ok=True)
-	with Step('copy the built stock tree for ours'):
+	with Step(f'copy the built {os.path.basename(os.path.dirname(stock))} '
+		  f'tree for {name}'):
 		tmp = ours + '.tmp'
 		shutil.rmtree(tmp, ignore_errors=True)
 		host.run(['cp', '-a', '--reflink=auto', stock, tmp])
@@ -313,24 +334,42 @@ def copy_built_stock(stock):
 	return ours
 
 
-def build(impl):
-	"""Prepare and build build/<impl>/src; returns the tree's path.
+def stock_tree(debug):
+	"""The stock tree of the profile, extracted or copied, not built."""
+	base = extract('stock')
+	if not debug:
+		return base
+	src = tree_dir(variant('stock', True))
+	if os.path.exists(os.path.join(src, 'Makefile')):
+		return src
+	if not built(base):
+		build_stock(base)
+	return copy_built_tree(base, variant('stock', True))
 
-	The stock tree is built first in any case; ours starts as a copy of
-	it whenever ours was not built from today's config fragment.
+
+def build_stock(src):
+	configure(os.path.basename(os.path.dirname(src)), src)
+	make_kernel(os.path.basename(os.path.dirname(src)), src)
+
+
+def build(impl, debug=False):
+	"""Prepare and build impl's tree of the profile; returns its path.
+
+	The profile's stock tree is built first in any case; ours starts as
+	a copy of it whenever ours was not built from today's fragments.
 	"""
-	stock = extract('stock')
-	if impl == 'stock' or not built(tree_dir('ours')):
-		configure('stock', stock)
-		make_kernel('stock', stock)
+	stock = stock_tree(debug)
+	name = variant('ours', debug)
+	if impl == 'stock' or not built(tree_dir(name)):
+		build_stock(stock)
 	if impl == 'stock':
 		return stock
-	src = tree_dir('ours')
+	src = tree_dir(name)
 	if not built(src):
-		src = copy_built_stock(stock)
-	overlay(stock, src)
-	configure(impl, src)
-	make_kernel(impl, src)
+		src = copy_built_tree(stock, name)
+	overlay(extract('stock'), src)
+	configure(name, src)
+	make_kernel(name, src)
 	return src
 
 
@@ -343,6 +382,6 @@ def prepare_ours_tree():
 	stock = extract('stock')
 	src = tree_dir('ours')
 	if not os.path.exists(os.path.join(src, 'Makefile')):
-		src = copy_built_stock(stock) if built(stock) else extract('ours')
+		src = copy_built_tree(stock, 'ours') if built(stock) else extract('ours')
 	overlay(stock, src)
 	return src

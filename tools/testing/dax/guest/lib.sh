@@ -62,3 +62,12 @@ end_suite() {
 	echo "# dax-vm-suite-end $1 rc=$2"
 	[ "$2" -eq 0 ] || overall=1
 }
+
+# After the suites, with the debug kernel (kmemleak built in): its own
+# suite, so that a leak fails the run like any case
+kmemleak_suite() {
+	[ -e /sys/kernel/debug/kmemleak ] || return 0
+	begin_suite kmemleak
+	/dax-vm/kmemleak-check.sh
+	end_suite kmemleak $?
+}

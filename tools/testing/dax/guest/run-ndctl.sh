@@ -134,5 +134,6 @@ if [ "$stage" = ndctl ]; then
 else
 	provider_suites
 fi
+kmemleak_suite
 echo "# dax-vm-done"
 exit $overall

@@ -66,5 +66,6 @@ echo "# dax-vm: implementation $DAX_IMPL, kernel $(uname -r)"
 wanted guest && guest_suite
 kunit_suites
 selftest_suites
+kmemleak_suite
 echo "# dax-vm-done"
 exit $overall
