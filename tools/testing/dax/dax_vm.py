@@ -221,6 +221,8 @@ def boot_suites(args, impl, job, src, initrd, what):
 		host.progress(f'{impl}: guest gave no verdict (exit code {b.exit_code})')
 	for suite, line in scanner.splats:
 		print(f'  {impl}: not ok kernel warning in {suite}: {line}')
+	for suite, line in scanner.alloc_dumps:
+		print(f'  {impl}: injected allocation failure reported in {suite}: {line}')
 	return cases, scanner.splats
 
 
