@@ -4,6 +4,7 @@ TEST_GEN_PROGS += dax_rebind_open_test
 TEST_GEN_PROGS += dax_kmem_held_test
 TEST_GEN_PROGS += dax_probe_teardown_race_test
 TEST_GEN_PROGS += dax_stress_test
+TEST_GEN_PROGS += dax_probe_faults_test
 # Built and installed, not run by default: it races writers against a
 # bind of a few hundred ms, which TCG with both kernels booted side by
 # side does not hold still enough for (run it in `dax-vm shell`).
