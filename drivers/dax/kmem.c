@@ -574,9 +574,9 @@ static void kmem_remove_ranges(struct dev_dax *dev_dax,
  * @offline: offline online blocks first; without it an online block
  *	fails the operation
  *
- * Return: 0 when no range is hot-plugged any more; -EBUSY (or -EINTR
- * when a signal stopped the offlining, -ENOMEM) with every range and
- * block as it was.
+ * Return: 0 when no range is hot-plugged any more; -EBUSY (or, with
+ * @offline only, -EINTR when a signal stopped the offlining or -ENOMEM)
+ * with every range and block as it was.
  */
 static int kmem_unplug(struct dev_dax *dev_dax, struct kmem_ranges *data,
 		       bool offline)
@@ -592,10 +592,17 @@ static int kmem_unplug(struct dev_dax *dev_dax, struct kmem_ranges *data,
 		data->online_type = MMOP_OFFLINE;
 		return 0;
 	}
-	undo = kcalloc(w.nr, sizeof(*undo), GFP_KERNEL);
-	if (!undo)
-		return -ENOMEM;
-	w.undo = undo;
+	/*
+	 * Only offlining changes blocks and needs to remember how to put
+	 * them back; an unbind of offline memory allocates nothing before
+	 * the hot-remove, so it cannot fail for want of memory.
+	 */
+	if (offline) {
+		undo = kcalloc(w.nr, sizeof(*undo), GFP_KERNEL);
+		if (!undo)
+			return -ENOMEM;
+		w.undo = undo;
+	}
 
 	data->no_online.notifier_call = kmem_refuse_online;
 	scoped_guard(device_hotplug) {

@@ -233,6 +233,8 @@ def boot_suites(args, impl, job, src, initrd, what):
 		host.progress(f'{name}: guest gave no verdict (exit code {b.exit_code})')
 	for suite, line in scanner.splats:
 		print(f'  {name}: not ok kernel warning in {suite}: {line}')
+	for suite, line in scanner.alloc_dumps:
+		print(f'  {name}: injected allocation failure reported in {suite}: {line}')
 	return cases, scanner.splats
 
 

@@ -4,4 +4,5 @@ TEST_GEN_PROGS += dax_rebind_open_test
 TEST_GEN_PROGS += dax_kmem_held_test
 TEST_GEN_PROGS += dax_probe_teardown_race_test
 TEST_GEN_PROGS += dax_stress_test
+TEST_GEN_PROGS += dax_probe_faults_test
 TEST_GEN_PROGS += dax_killable_writer_test
