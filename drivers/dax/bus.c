@@ -27,12 +27,16 @@
  * last ones, a write to "mapping" appends one. So indexes, page offsets and
  * mappingN names of the ranges that stay never change.
  *
- * Changes are all or nothing. The allocator first plans the new layout
- * into new memory without touching the region. Then the mappingN devices
- * for appended ranges are registered. Only when all of that succeeded is
- * the plan committed, which cannot fail; mappingN devices of dropped
- * ranges are removed afterwards. Any earlier failure unwinds what was
- * prepared, and the device and region stay exactly as they were.
+ * Changes are all or nothing. The allocator first plans the change, with
+ * all the memory it needs, without touching the region; the device's
+ * range array gets room for appended ranges, its contents unchanged.
+ * Then the mappingN devices for appended ranges are registered. Only
+ * when all of that succeeded is the plan committed, in place, which
+ * cannot fail; mappingN devices of dropped ranges are removed afterwards.
+ * Any earlier failure unwinds what was prepared, and the device and
+ * region stay exactly as they were. Both the device's range array and
+ * the region's extent array are edited in place and grow by doubling, so
+ * a write does not copy the lists it changes.
  *
  * Lifetime
  * --------
@@ -694,36 +698,90 @@ static struct range *dev_dax_range_list(const struct dev_dax *dev_dax)
 	return list;
 }
 
+/* the device's ranges as the allocator reads them, in place */
+static struct dax_owner_ranges
+dev_dax_owner_ranges(const struct dev_dax *dev_dax, u64 size)
+{
+	return (struct dax_owner_ranges) {
+		.owner = dev_dax,
+		.first = dev_dax->nr_range ? &dev_dax->ranges[0].range : NULL,
+		.stride = sizeof(*dev_dax->ranges),
+		.nr = dev_dax->nr_range,
+		.size = size,
+	};
+}
+
 /*
- * Apply @plan to @dev_dax. Everything that can fail happens before the
- * allocator commit; on failure nothing is changed.
+ * Room for @nr ranges in @dev_dax->ranges, with what it holds unchanged.
+ * The array grows to twice its size at least, so appending ranges one by
+ * one copies it a logarithmic number of times.
+ */
+static int dev_dax_reserve_ranges(struct dev_dax *dev_dax, unsigned int nr)
+{
+	struct dev_dax_range *ranges;
+	unsigned int cap;
+
+	if (nr <= dev_dax->cap_range)
+		return 0;
+	cap = max3(nr, 2 * dev_dax->cap_range, 4U);
+	ranges = kvmalloc_array(cap, sizeof(*ranges), GFP_KERNEL);
+	if (!ranges)
+		return -ENOMEM;
+	if (dev_dax->nr_range)
+		memcpy(ranges, dev_dax->ranges,
+		       dev_dax->nr_range * sizeof(*ranges));
+	kvfree(dev_dax->ranges);
+	dev_dax->ranges = ranges;
+	dev_dax->cap_range = cap;
+	return 0;
+}
+
+/*
+ * Fill in the ranges @plan appends after the kept ones. A plan that
+ * appends keeps every current range, so the new entries lie past
+ * nr_range, unseen until it grows.
+ */
+static void dev_dax_fill_added(struct dev_dax *dev_dax,
+			       const struct dax_space_plan *plan)
+{
+	struct dev_dax_range *r = dev_dax->ranges;
+	unsigned int i, kept = plan->nr_kept;
+	unsigned long pgoff = 0;
+
+	if (kept)
+		pgoff = r[kept - 1].pgoff +
+			PHYS_PFN(plan->kept_end - r[kept - 1].range.start + 1);
+	for (i = kept; i < plan->nr_ranges; i++) {
+		r[i].pgoff = pgoff;
+		r[i].range = plan->added[i - kept];
+		r[i].mapping = NULL;
+		pgoff += PHYS_PFN(range_len(&r[i].range));
+	}
+}
+
+/*
+ * Apply @plan to @dev_dax, in place. Everything that can fail happens
+ * before the allocator commit; on failure nothing is changed (the range
+ * array may have grown, with the same contents).
  */
 static int dev_dax_commit(struct dev_dax *dev_dax, struct dax_space_plan *plan)
 {
 	unsigned int i, nr_old = dev_dax->nr_range, kept = plan->nr_kept;
-	struct dev_dax_range *old = dev_dax->ranges, *new = NULL;
-	unsigned long pgoff = 0;
+	struct dev_dax_range *r;
 	int rc;
 
 	lockdep_assert_held(&dev_dax->region->lock);
 
-	if (plan->nr_ranges) {
-		new = kvcalloc(plan->nr_ranges, sizeof(*new), GFP_KERNEL);
-		if (!new)
-			return -ENOMEM;
-	}
-	for (i = 0; i < plan->nr_ranges; i++) {
-		new[i].pgoff = pgoff;
-		new[i].range = plan->ranges[i];
-		if (i < kept)
-			new[i].mapping = old[i].mapping;
-		pgoff += PHYS_PFN(range_len(&new[i].range));
-	}
+	rc = dev_dax_reserve_ranges(dev_dax, plan->nr_ranges);
+	if (rc)
+		return rc;
+	dev_dax_fill_added(dev_dax, plan);
+	r = dev_dax->ranges;
 
 	/* before device_add() the mappings are created by dev_dax_publish() */
 	if (device_is_registered(&dev_dax->dev)) {
 		for (i = kept; i < plan->nr_ranges; i++) {
-			rc = dax_mapping_add(dev_dax, i, &new[i]);
+			rc = dax_mapping_add(dev_dax, i, &r[i]);
 			if (rc)
 				goto unwind;
 		}
@@ -731,12 +789,12 @@ static int dev_dax_commit(struct dev_dax *dev_dax, struct dax_space_plan *plan)
 
 	dax_space_commit(&dev_dax->region->space, plan);
 	for (i = kept; i < nr_old; i++)
-		dax_mapping_del(&old[i]);
-	if (kept)
-		dax_mapping_sync(&new[kept - 1]);
-	dev_dax->ranges = new;
+		dax_mapping_del(&r[i]);
+	if (kept) {
+		r[kept - 1].range.end = plan->kept_end;
+		dax_mapping_sync(&r[kept - 1]);
+	}
 	dev_dax->nr_range = plan->nr_ranges;
-	kvfree(old);
 	/* with no memory left there is nothing a driver could have written */
 	if (!dev_dax->nr_range)
 		dev_dax->exposed = false;
@@ -745,8 +803,7 @@ static int dev_dax_commit(struct dev_dax *dev_dax, struct dax_space_plan *plan)
 
 unwind:
 	while (i-- > kept)
-		dax_mapping_del(&new[i]);
-	kvfree(new);
+		dax_mapping_del(&r[i]);
 	return rc;
 }
 
@@ -767,17 +824,15 @@ static int dev_dax_plan_error(struct dev_dax *dev_dax,
 	return -EIO;
 }
 
-static int dev_dax_resize(struct dev_dax *dev_dax, u64 size, u64 granule)
+/* resize @dev_dax, now @have bytes, to @size */
+static int dev_dax_resize(struct dev_dax *dev_dax, u64 have, u64 size,
+			  u64 granule)
 {
+	struct dax_owner_ranges cur = dev_dax_owner_ranges(dev_dax, have);
 	struct dax_region *region = dev_dax->region;
 
-	struct range *cur __free(kvfree) = dev_dax_range_list(dev_dax);
-	if (!cur)
-		return -ENOMEM;
-
 	struct dax_space_plan *plan __free(dax_plan) =
-		dax_space_plan_resize(&region->space, dev_dax, cur,
-				      dev_dax->nr_range, size, granule,
+		dax_space_plan_resize(&region->space, &cur, size, granule,
 				      dev_dax_gives_back_dirty(dev_dax));
 	if (IS_ERR(plan))
 		return dev_dax_plan_error(dev_dax, plan);
@@ -1069,6 +1124,7 @@ static ssize_t size_show(struct device *dev, struct device_attribute *devattr,
 static int dev_dax_set_size(struct dev_dax *dev_dax, const void *arg)
 {
 	u64 granule = dax_granule(dev_dax->align), val = *(const u64 *)arg;
+	u64 have;
 	int rc;
 
 	if (!IS_ALIGNED(val, granule)) {
@@ -1077,9 +1133,10 @@ static int dev_dax_set_size(struct dev_dax *dev_dax, const void *arg)
 		return -EINVAL;
 	}
 	rc = dev_dax_check_unbound(dev_dax);
-	if (!rc && val != dev_dax_size(dev_dax))
-		rc = dev_dax_resize(dev_dax, val, granule);
-	return rc;
+	if (rc)
+		return rc;
+	have = dev_dax_size(dev_dax);
+	return val == have ? 0 : dev_dax_resize(dev_dax, have, val, granule);
 }
 
 static ssize_t size_store(struct device *dev, struct device_attribute *devattr,
@@ -1139,19 +1196,16 @@ static int dev_dax_claim(struct dev_dax *dev_dax, const void *arg)
 	struct dax_region *region = dev_dax->region;
 	u64 granule = dax_granule(dev_dax->align);
 	u64 len = want->end - want->start + 1;
+	/* a claim does not read the size */
+	struct dax_owner_ranges cur = dev_dax_owner_ranges(dev_dax, 0);
 
 	if (!len || !IS_ALIGNED(len, granule))
 		return -EINVAL;
 	if (want->start > want->end)
 		return -ENOMEM;
 
-	struct range *cur __free(kvfree) = dev_dax_range_list(dev_dax);
-	if (!cur)
-		return -ENOMEM;
-
 	struct dax_space_plan *plan __free(dax_plan) =
-		dax_space_plan_claim(&region->space, dev_dax, cur,
-				     dev_dax->nr_range, want, granule);
+		dax_space_plan_claim(&region->space, &cur, want, granule);
 	if (IS_ERR(plan)) {
 		/* -EAGAIN: part of @want is still to scrub, the caller waits */
 		if (PTR_ERR(plan) == -EBUSY || PTR_ERR(plan) == -ERANGE)
@@ -1421,6 +1475,7 @@ static void dev_dax_forget(struct dev_dax *dev_dax)
 	kvfree(dev_dax->ranges);
 	dev_dax->ranges = NULL;
 	dev_dax->nr_range = 0;
+	dev_dax->cap_range = 0;
 	list_del_init(&dev_dax->node);
 	if (dev_dax->dyn_id && dev_dax->id >= 0) {
 		ida_free(&region->dev_ids, dev_dax->id);
@@ -1485,7 +1540,7 @@ static int dev_dax_insert(struct dev_dax *dev_dax, struct dev_dax_data *data,
 			  dev_dax->id);
 	/* the provider's size was checked against the region's alignment */
 	if (!rc && data->size)
-		rc = dev_dax_resize(dev_dax, data->size, region->align);
+		rc = dev_dax_resize(dev_dax, 0, data->size, region->align);
 	if (rc)
 		dev_dax_forget(dev_dax);
 	return rc;

@@ -111,6 +111,7 @@ enum dev_dax_state {
  * @pgmap: page map; preset for static regions, owned by the driver else
  * @memmap_on_memory: let kmem place the memmap on the hot-added memory
  * @nr_range: number of entries in @ranges
+ * @cap_range: number of entries @ranges has room for
  * @last_range: index in @ranges of the range that served the last page
  *	offset lookup; a hint for the next fault, checked before use
  * @ranges: physical ranges of the device in page offset order;
@@ -145,6 +146,7 @@ struct dev_dax {
 	struct dev_pagemap *pgmap;
 	bool memmap_on_memory;
 	int nr_range;
+	unsigned int cap_range;
 	unsigned int last_range;
 	struct dev_dax_range {
 		unsigned long pgoff;

@@ -67,14 +67,55 @@ static void check_space(struct kunit *test, const struct dax_space *s)
 	KUNIT_EXPECT_EQ(test, scrub, dax_space_scrub_pending(s));
 }
 
+/* the device's ranges as the allocator reads them */
+static struct dax_owner_ranges tdev_view(const struct tdev *d)
+{
+	struct dax_owner_ranges v = {
+		.owner = d,
+		.first = d->r,
+		.stride = sizeof(*d->r),
+		.nr = d->nr,
+	};
+	unsigned int i;
+
+	for (i = 0; i < d->nr; i++)
+		v.size += range_len(&d->r[i]);
+	return v;
+}
+
+static struct dax_space_plan *tdev_plan_resize(const struct dax_space *s,
+					       const struct tdev *d, u64 size,
+					       u64 align, bool scrub)
+{
+	struct dax_owner_ranges v = tdev_view(d);
+
+	return dax_space_plan_resize(s, &v, size, align, scrub);
+}
+
+/* apply the device side of @plan the way the bus core does: in place */
+static void tdev_apply_ranges(struct kunit *test, struct tdev *d,
+			      const struct dax_space_plan *plan)
+{
+	unsigned int kept = plan->nr_kept;
+
+	KUNIT_ASSERT_LE(test, plan->nr_ranges, 2 * MANY);
+	KUNIT_ASSERT_LE(test, kept, d->nr);
+	KUNIT_ASSERT_LE(test, kept, plan->nr_ranges);
+	/* a plan that appends keeps every range */
+	if (plan->nr_ranges > kept)
+		KUNIT_EXPECT_EQ(test, kept, d->nr);
+	if (kept)
+		d->r[kept - 1].end = plan->kept_end;
+	memcpy(&d->r[kept], plan->added,
+	       (plan->nr_ranges - kept) * sizeof(*d->r));
+	d->nr = plan->nr_ranges;
+}
+
 static void tdev_apply(struct kunit *test, struct dax_space *s,
 		       struct tdev *d, struct dax_space_plan *plan)
 {
-	KUNIT_ASSERT_LE(test, plan->nr_ranges, 2 * MANY);
-	KUNIT_EXPECT_LE(test, plan->nr_kept, d->nr);
 	dax_space_commit(s, plan);
-	memcpy(d->r, plan->ranges, plan->nr_ranges * sizeof(*d->r));
-	d->nr = plan->nr_ranges;
+	tdev_apply_ranges(test, d, plan);
 	dax_space_plan_free(plan);
 	check_space(test, s);
 }
@@ -84,8 +125,7 @@ static int tdev_resize(struct kunit *test, struct dax_space *s,
 {
 	struct dax_space_plan *plan;
 
-	plan = dax_space_plan_resize(s, d, d->r, d->nr, size, align,
-				     false);
+	plan = tdev_plan_resize(s, d, size, align, false);
 	if (IS_ERR(plan))
 		return PTR_ERR(plan);
 	tdev_apply(test, s, d, plan);
@@ -96,9 +136,10 @@ static int tdev_claim(struct kunit *test, struct dax_space *s,
 		      struct tdev *d, u64 start, u64 end, u64 align)
 {
 	struct range want = { .start = start, .end = end };
+	struct dax_owner_ranges v = tdev_view(d);
 	struct dax_space_plan *plan;
 
-	plan = dax_space_plan_claim(s, d, d->r, d->nr, &want, align);
+	plan = dax_space_plan_claim(s, &v, &want, align);
 	if (IS_ERR(plan))
 		return PTR_ERR(plan);
 	tdev_apply(test, s, d, plan);
@@ -381,16 +422,14 @@ static void alloc_test_shrink_from_tail(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, x, BASE + 30 * SZ_1M,
 					 BASE + 32 * SZ_1M - 1, SZ_2M), 0);
 
-	plan = dax_space_plan_resize(s, a, a->r, a->nr, SZ_4M + SZ_2M, SZ_2M,
-				     false);
+	plan = tdev_plan_resize(s, a, SZ_4M + SZ_2M, SZ_2M, false);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
 	KUNIT_EXPECT_EQ(test, plan->nr_kept, 2);
 	tdev_apply(test, s, a, plan);
 	KUNIT_EXPECT_EQ(test, a->nr, 2);
 	expect_range(test, a, 1, BASE + 10 * SZ_1M, SZ_2M);
 
-	plan = dax_space_plan_resize(s, a, a->r, a->nr, SZ_2M, SZ_2M,
-				     false);
+	plan = tdev_plan_resize(s, a, SZ_2M, SZ_2M, false);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
 	KUNIT_EXPECT_EQ(test, plan->nr_kept, 1);
 	tdev_apply(test, s, a, plan);
@@ -549,7 +588,7 @@ static int tdev_resize_dirty(struct kunit *test, struct dax_space *s,
 {
 	struct dax_space_plan *plan;
 
-	plan = dax_space_plan_resize(s, d, d->r, d->nr, size, align, true);
+	plan = tdev_plan_resize(s, d, size, align, true);
 	if (IS_ERR(plan))
 		return PTR_ERR(plan);
 	tdev_apply(test, s, d, plan);
@@ -784,6 +823,157 @@ static void alloc_test_many_ranges(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dax_space_avail(s), (u64)MANY / 2 * SZ_2M);
 }
 
+/* a plan is only the edit: nothing changes until it is committed */
+static void alloc_test_plan_changes_nothing(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_16M);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+	struct range want = {
+		.start = BASE + 12 * SZ_1M,
+		.end = BASE + 14 * SZ_1M - 1,
+	};
+	struct dax_owner_ranges v;
+	struct dax_space_plan *plan;
+	struct snap sn;
+
+	/* a = [0,2M), b = [4M,6M) */
+	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, a, BASE, BASE + SZ_2M - 1,
+					 SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, b, BASE + SZ_4M,
+					 BASE + 6 * SZ_1M - 1, SZ_2M), 0);
+	snap_take(s, &sn);
+
+	/* a grows by 6M: 2M in place, then 4M from 6M on */
+	plan = tdev_plan_resize(s, a, SZ_8M, SZ_2M, false);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	snap_expect_same(test, s, &sn);
+	KUNIT_EXPECT_EQ(test, plan->nr_kept, 1);
+	KUNIT_EXPECT_EQ(test, plan->kept_end, BASE + SZ_4M - 1);
+	KUNIT_ASSERT_EQ(test, plan->nr_ranges, 2);
+	KUNIT_EXPECT_EQ(test, plan->added[0].start, BASE + 6 * SZ_1M);
+	KUNIT_EXPECT_EQ(test, plan->added[0].end, BASE + 10 * SZ_1M - 1);
+	dax_space_plan_free(plan);
+	snap_expect_same(test, s, &sn);
+
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_8M, SZ_2M), 0);
+	expect_range(test, a, 0, BASE, SZ_4M);
+	expect_range(test, a, 1, BASE + 6 * SZ_1M, SZ_4M);
+	KUNIT_EXPECT_EQ(test, s->nr_ext, 3);
+	snap_take(s, &sn);
+
+	/* a shrink that scrubs: one range to drop, one tail to split off */
+	plan = tdev_plan_resize(s, a, SZ_2M, SZ_2M, true);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	snap_expect_same(test, s, &sn);
+	KUNIT_EXPECT_EQ(test, plan->nr_kept, 1);
+	KUNIT_EXPECT_EQ(test, plan->nr_ranges, 1);
+	KUNIT_EXPECT_EQ(test, plan->kept_end, BASE + SZ_2M - 1);
+	dax_space_plan_free(plan);
+	snap_expect_same(test, s, &sn);
+
+	v = tdev_view(b);
+	plan = dax_space_plan_claim(s, &v, &want, SZ_2M);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	snap_expect_same(test, s, &sn);
+	dax_space_plan_free(plan);
+	snap_expect_same(test, s, &sn);
+}
+
+/* the extent array doubles when it is full, and only then */
+static void alloc_test_ext_array_doubles(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_1G);
+	struct tdev *a = tdev_new(test);
+	unsigned int i, grown = 0;
+
+	for (i = 0; i < 100; i++) {
+		struct range want = {
+			.start = BASE + (u64)i * SZ_4M,
+			.end = BASE + (u64)i * SZ_4M + SZ_2M - 1,
+		};
+		struct dax_owner_ranges v = tdev_view(a);
+		struct dax_space_plan *plan;
+
+		plan = dax_space_plan_claim(s, &v, &want, SZ_2M);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+		if (s->nr_ext < s->cap_ext) {
+			KUNIT_EXPECT_NULL(test, plan->ext);
+		} else {
+			KUNIT_EXPECT_NOT_NULL(test, plan->ext);
+			KUNIT_EXPECT_GE(test, plan->cap_ext, 2 * s->cap_ext);
+			grown++;
+		}
+		tdev_apply(test, s, a, plan);
+		KUNIT_EXPECT_GE(test, s->cap_ext, s->nr_ext);
+	}
+	KUNIT_EXPECT_EQ(test, s->nr_ext, 100);
+	/* 16, 32, 64, 128 entries */
+	KUNIT_EXPECT_EQ(test, grown, 4);
+}
+
+/* the caller's range array is read in place, whatever else it holds */
+static void alloc_test_strided_ranges(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_16M);
+	struct {
+		unsigned long pgoff;
+		struct range range;
+		void *mapping;
+	} e[2] = {};
+	struct dax_owner_ranges v = {
+		.owner = e,
+		.first = &e[0].range,
+		.stride = sizeof(e[0]),
+	};
+	struct range want = {
+		.start = BASE + SZ_8M,
+		.end = BASE + SZ_8M + SZ_2M - 1,
+	};
+	struct dax_space_plan *plan;
+
+	plan = dax_space_plan_resize(s, &v, SZ_2M, SZ_2M, false);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	KUNIT_ASSERT_EQ(test, plan->nr_ranges, 1);
+	dax_space_commit(s, plan);
+	e[0].range = plan->added[0];
+	dax_space_plan_free(plan);
+	v.nr = 1;
+	v.size = SZ_2M;
+
+	plan = dax_space_plan_claim(s, &v, &want, SZ_2M);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	KUNIT_ASSERT_EQ(test, plan->nr_ranges, 2);
+	dax_space_commit(s, plan);
+	e[1].range = plan->added[0];
+	dax_space_plan_free(plan);
+	v.nr = 2;
+	v.size = SZ_4M;
+
+	/* grows in place behind e[1], the last range */
+	plan = dax_space_plan_resize(s, &v, SZ_4M + SZ_2M, SZ_2M, false);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	KUNIT_EXPECT_EQ(test, plan->nr_ranges, 2);
+	KUNIT_EXPECT_EQ(test, plan->nr_kept, 2);
+	KUNIT_EXPECT_EQ(test, plan->kept_end, BASE + 12 * SZ_1M - 1);
+	dax_space_commit(s, plan);
+	e[1].range.end = plan->kept_end;
+	dax_space_plan_free(plan);
+	v.size = SZ_4M + SZ_2M;
+	check_space(test, s);
+
+	/* e[1] goes as a whole */
+	plan = dax_space_plan_resize(s, &v, SZ_2M, SZ_2M, false);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	KUNIT_EXPECT_EQ(test, plan->nr_ranges, 1);
+	KUNIT_EXPECT_EQ(test, plan->nr_kept, 1);
+	KUNIT_EXPECT_EQ(test, plan->kept_end, BASE + SZ_2M - 1);
+	dax_space_commit(s, plan);
+	dax_space_plan_free(plan);
+	check_space(test, s);
+	KUNIT_EXPECT_EQ(test, s->nr_ext, 1);
+	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_16M - SZ_2M);
+}
+
 static struct kunit_case dax_region_alloc_cases[] = {
 	KUNIT_CASE(alloc_test_init),
 	KUNIT_CASE(alloc_test_first_alloc_at_start),
@@ -809,6 +999,9 @@ static struct kunit_case dax_region_alloc_cases[] = {
 	KUNIT_CASE(alloc_test_scrub_chunks),
 	KUNIT_CASE(alloc_test_scrub_owned_busy),
 	KUNIT_CASE(alloc_test_many_ranges),
+	KUNIT_CASE(alloc_test_plan_changes_nothing),
+	KUNIT_CASE(alloc_test_ext_array_doubles),
+	KUNIT_CASE(alloc_test_strided_ranges),
 	{}
 };
 

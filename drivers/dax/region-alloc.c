@@ -48,11 +48,15 @@
  * and hands each back (dax_space_scrub_done()), which turns it into free
  * space. Adjacent to-scrub extents are not merged.
  *
- * Requests are two-phase. A plan is computed into freshly allocated copies
- * of the region's extent list and of the device's range list, without
- * touching the region; dax_space_commit() then swaps the copy in and
+ * Requests are two-phase. A plan records the edit, without touching the
+ * region: which extent gets a new end, which extents leave, which are
+ * inserted, and the device's ranges that change or are appended. It holds
+ * all the memory the edit needs, a larger extent array included when the
+ * region's is full, so dax_space_commit() only applies it in place and
  * cannot fail. A caller that hits an error between the two simply frees
- * the plan.
+ * the plan. Neither step copies the lists: their cost follows the extents
+ * the edit touches (an insertion moves those above it up by one) and a
+ * binary search per range looked up, not the number of extents.
  */
 #include <linux/errno.h>
 #include <linux/export.h>
@@ -71,24 +75,16 @@ static bool dax_align_ok(u64 align)
 	return align && !(align & (align - 1));
 }
 
-static u64 dax_ranges_len(const struct range *r, unsigned int nr)
+/* index of the first of the @nr extents at @ext starting at or above @addr */
+static unsigned int dax_ext_lower_bound(const struct dax_extent *ext,
+					unsigned int nr, u64 addr)
 {
-	u64 total = 0;
-
-	while (nr--)
-		total += range_len(r++);
-	return total;
-}
-
-/* index of the first extent that starts at or above @addr */
-static unsigned int dax_ext_lower_bound(const struct dax_space *space, u64 addr)
-{
-	unsigned int lo = 0, hi = space->nr_ext;
+	unsigned int lo = 0, hi = nr;
 
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
 
-		if (space->ext[mid].range.start < addr)
+		if (ext[mid].range.start < addr)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -100,7 +96,8 @@ static unsigned int dax_ext_lower_bound(const struct dax_space *space, u64 addr)
 static int dax_ext_find(const struct dax_space *space, const void *owner,
 			const struct range *r)
 {
-	unsigned int i = dax_ext_lower_bound(space, r->start);
+	unsigned int i = dax_ext_lower_bound(space->ext, space->nr_ext,
+					     r->start);
 	const struct dax_extent *e = &space->ext[i];
 
 	if (i == space->nr_ext || e->owner != owner ||
@@ -133,32 +130,61 @@ static u64 dax_hole_usable(const struct dax_space *space, unsigned int i,
 	return last - first;
 }
 
-static struct dax_space_plan *dax_plan_alloc(unsigned int nr_ext,
-					     unsigned int nr_ranges)
+/*
+ * A plan with room for @nr_add inserted extents, @nr_drop dropped ones and
+ * @nr_added appended ranges, keeping the device's @nr_kept ranges, the
+ * last of which ends at @kept_end. A region whose extent array cannot
+ * take the insertions gets a larger one, twice the size, so that filling
+ * a region copies its extents a logarithmic number of times.
+ */
+static struct dax_space_plan *dax_plan_alloc(const struct dax_space *space,
+					     unsigned int nr_add,
+					     unsigned int nr_drop,
+					     unsigned int nr_added)
 {
+	unsigned int need = space->nr_ext + nr_add;
 	struct dax_space_plan *plan;
 
 	plan = kzalloc(sizeof(*plan), GFP_KERNEL);
 	if (!plan)
 		return NULL;
-	plan->ext = kvmalloc_array(max(nr_ext, 1U), sizeof(*plan->ext),
-				   GFP_KERNEL);
-	plan->ranges = kvmalloc_array(max(nr_ranges, 1U),
-				      sizeof(*plan->ranges), GFP_KERNEL);
-	if (!plan->ext || !plan->ranges) {
+	plan->end_at = -1;
+	if (need > space->cap_ext) {
+		plan->cap_ext = max3(need, 2 * space->cap_ext, 16U);
+		plan->ext = kvmalloc_array(plan->cap_ext, sizeof(*plan->ext),
+					   GFP_KERNEL);
+	}
+	/* no allocation for no entries: kvmalloc_array() gives ZERO_SIZE_PTR */
+	plan->add = kvmalloc_array(nr_add, sizeof(*plan->add), GFP_KERNEL);
+	plan->drop = kvmalloc_array(nr_drop, sizeof(*plan->drop), GFP_KERNEL);
+	plan->added = kvmalloc_array(nr_added, sizeof(*plan->added),
+				     GFP_KERNEL);
+	if ((plan->cap_ext && !plan->ext) || !plan->add || !plan->drop ||
+	    !plan->added) {
 		dax_space_plan_free(plan);
 		return NULL;
 	}
 	return plan;
 }
 
-static void dax_plan_copy_ranges(struct dax_space_plan *plan,
-				 const struct range *cur, unsigned int nr)
+/* the device keeps its first @nr ranges, the last of them as it is */
+static void dax_plan_keep_ranges(struct dax_space_plan *plan,
+				 const struct dax_owner_ranges *dev,
+				 unsigned int nr)
 {
-	if (nr)
-		memcpy(plan->ranges, cur, nr * sizeof(*cur));
 	plan->nr_ranges = nr;
 	plan->nr_kept = nr;
+	if (nr)
+		plan->kept_end = dax_owner_range(dev, nr - 1)->end;
+}
+
+/* insert @r for @owner and append it to the device's ranges */
+static void dax_plan_append(struct dax_space_plan *plan, const void *owner,
+			    const struct range *r)
+{
+	plan->add[plan->nr_add].range = *r;
+	plan->add[plan->nr_add++].owner = owner;
+	plan->added[plan->nr_ranges++ - plan->nr_kept] = *r;
 }
 
 /*
@@ -200,18 +226,17 @@ static int dax_count_pieces(const struct dax_space *space, unsigned int skip,
 }
 
 static struct dax_space_plan *dax_plan_grow(const struct dax_space *space,
-					    const void *owner,
-					    const struct range *cur,
-					    unsigned int nr_cur, u64 need,
-					    u64 align)
+					    const struct dax_owner_ranges *dev,
+					    u64 need, u64 align)
 {
-	unsigned int i, n, nr_new, after = UINT_MAX, skip = UINT_MAX;
+	unsigned int i, nr_new, after = UINT_MAX, skip = UINT_MAX;
 	struct dax_space_plan *plan;
 	u64 left, len, start = 0, stretch;
 
 	/* hole @after is the gap right behind the device's last range */
-	if (nr_cur) {
-		int idx = dax_ext_find(space, owner, &cur[nr_cur - 1]);
+	if (dev->nr) {
+		int idx = dax_ext_find(space, dev->owner,
+				       dax_owner_range(dev, dev->nr - 1));
 
 		if (idx < 0)
 			return ERR_PTR(-EUCLEAN);
@@ -226,108 +251,96 @@ static struct dax_space_plan *dax_plan_grow(const struct dax_space *space,
 	if (dax_count_pieces(space, skip, left, align, &nr_new))
 		return ERR_PTR(space->scrub ? -EAGAIN : -ENOSPC);
 
-	plan = dax_plan_alloc(space->nr_ext + nr_new, nr_cur + nr_new);
+	plan = dax_plan_alloc(space, nr_new, 0, nr_new);
 	if (!plan)
 		return ERR_PTR(-ENOMEM);
-	dax_plan_copy_ranges(plan, cur, nr_cur);
-	if (stretch)
-		plan->ranges[nr_cur - 1].end += stretch;
-
-	/* rebuild the extent list in address order: hole @i, then extent @i */
-	for (i = 0, n = 0; i <= space->nr_ext; i++) {
-		if (i == skip) {
-			/* extent @i - 1 is the last range, copied just before */
-			plan->ext[n - 1].range.end += stretch;
-		} else if (left) {
-			len = min(left, dax_hole_usable(space, i, align, &start));
-			if (len) {
-				struct range piece = {
-					.start = start,
-					.end = start + len - 1,
-				};
-
-				plan->ext[n].range = piece;
-				plan->ext[n++].owner = owner;
-				plan->ranges[plan->nr_ranges++] = piece;
-				left -= len;
-			}
-		}
-		if (i < space->nr_ext)
-			plan->ext[n++] = space->ext[i];
+	dax_plan_keep_ranges(plan, dev, dev->nr);
+	if (stretch) {
+		plan->end_at = after - 1;
+		plan->new_end = space->ext[after - 1].range.end + stretch;
+		plan->kept_end += stretch;
 	}
-	plan->nr_ext = n;
+
+	/* every usable hole in address order, until the growth is covered */
+	for (i = 0; i <= space->nr_ext && left; i++) {
+		struct range piece;
+
+		if (i == skip)
+			continue;
+		len = min(left, dax_hole_usable(space, i, align, &start));
+		if (!len)
+			continue;
+		piece = (struct range) {
+			.start = start,
+			.end = start + len - 1,
+		};
+		dax_plan_append(plan, dev->owner, &piece);
+		left -= len;
+	}
 	plan->used = space->used + need;
 	plan->scrub = space->scrub;
 	return plan;
 }
 
-static void dax_ext_compact(struct dax_extent *ext, unsigned int *nr)
+/* drop the extents marked dax_gone at or above index @from */
+static void dax_ext_compact(struct dax_extent *ext, unsigned int *nr,
+			    unsigned int from)
 {
-	unsigned int i, n = 0;
+	unsigned int i, n = from;
 
-	for (i = 0; i < *nr; i++)
+	for (i = from; i < *nr; i++)
 		if (ext[i].range.start <= ext[i].range.end)
 			ext[n++] = ext[i];
 	*nr = n;
 }
 
-/* give the last @trim bytes of extent @idx up to the scrubber */
-static void dax_plan_split_tail(struct dax_space_plan *plan, unsigned int idx,
-				u64 trim)
-{
-	struct dax_extent *ext = plan->ext;
-
-	memmove(&ext[idx + 2], &ext[idx + 1],
-		(plan->nr_ext - idx - 1) * sizeof(*ext));
-	ext[idx + 1].range.start = ext[idx].range.end - trim + 1;
-	ext[idx + 1].range.end = ext[idx].range.end;
-	ext[idx + 1].owner = NULL;
-	plan->nr_ext++;
-}
-
-static struct dax_space_plan *dax_plan_shrink(const struct dax_space *space,
-					      const void *owner,
-					      const struct range *cur,
-					      unsigned int nr_cur, u64 cut,
-					      bool scrub)
+static struct dax_space_plan *
+dax_plan_shrink(const struct dax_space *space,
+		const struct dax_owner_ranges *dev, u64 cut, bool scrub)
 {
 	struct dax_space_plan *plan;
-	unsigned int keep = nr_cur, i;
+	unsigned int keep = dev->nr, i;
+	const struct range *last;
 	u64 trim = cut;
 	int idx;
 
-	while (keep && trim && trim >= range_len(&cur[keep - 1]))
-		trim -= range_len(&cur[--keep]);
+	while (keep && trim) {
+		u64 len = range_len(dax_owner_range(dev, keep - 1));
 
-	/* one more slot: a trimmed tail may become an extent to scrub */
-	plan = dax_plan_alloc(space->nr_ext + 1, keep);
+		if (trim < len)
+			break;
+		trim -= len;
+		keep--;
+	}
+
+	/* a trimmed tail to scrub stays as an extent of its own */
+	plan = dax_plan_alloc(space, scrub && trim, dev->nr - keep, 0);
 	if (!plan)
 		return ERR_PTR(-ENOMEM);
-	if (space->nr_ext)
-		memcpy(plan->ext, space->ext,
-		       space->nr_ext * sizeof(*space->ext));
-	plan->nr_ext = space->nr_ext;
-	dax_plan_copy_ranges(plan, cur, keep);
+	dax_plan_keep_ranges(plan, dev, keep);
+	plan->drop_to_scrub = scrub;
 
-	for (i = keep; i < nr_cur; i++) {
-		idx = dax_ext_find(space, owner, &cur[i]);
+	for (i = keep; i < dev->nr; i++) {
+		idx = dax_ext_find(space, dev->owner, dax_owner_range(dev, i));
 		if (idx < 0)
 			goto inconsistent;
-		if (scrub)
-			plan->ext[idx].owner = NULL;
-		else
-			plan->ext[idx].range = dax_gone;
+		plan->drop[plan->nr_drop++] = idx;
 	}
 	if (trim) {
-		idx = dax_ext_find(space, owner, &cur[keep - 1]);
+		last = dax_owner_range(dev, keep - 1);
+		idx = dax_ext_find(space, dev->owner, last);
 		if (idx < 0)
 			goto inconsistent;
-		if (scrub)
-			dax_plan_split_tail(plan, idx, trim);
-		plan->ext[idx].range.end -= trim;
-		plan->ranges[keep - 1].end -= trim;
+		plan->end_at = idx;
+		plan->new_end = last->end - trim;
+		plan->kept_end = last->end - trim;
+		if (scrub) {
+			plan->add[0].range.start = last->end - trim + 1;
+			plan->add[0].range.end = last->end;
+			plan->add[0].owner = NULL;
+			plan->nr_add = 1;
+		}
 	}
-	dax_ext_compact(plan->ext, &plan->nr_ext);
 	plan->used = space->used - cut;
 	plan->scrub = space->scrub + (scrub ? cut : 0);
 	return plan;
@@ -365,6 +378,7 @@ void dax_space_fini(struct dax_space *space)
 	kvfree(space->ext);
 	space->ext = NULL;
 	space->nr_ext = 0;
+	space->cap_ext = 0;
 	space->used = 0;
 	space->scrub = 0;
 }
@@ -385,9 +399,8 @@ EXPORT_SYMBOL_IF_KUNIT(dax_space_avail);
 /**
  * dax_space_plan_resize - plan growing or shrinking a device
  * @space: region state
- * @owner: tag of the device, as passed when its ranges were allocated
- * @cur: the device's current ranges in page offset order
- * @nr_cur: number of entries in @cur
+ * @dev: the device's current ranges in page offset order, and its tag
+ *	as passed when they were allocated
  * @size: requested total size of the device
  * @align: allocation granule, a power of two
  * @scrub: when shrinking, the space given back is to be scrubbed before
@@ -400,26 +413,23 @@ EXPORT_SYMBOL_IF_KUNIT(dax_space_avail);
  * or ERR_PTR(-EINVAL) if @align or @size is invalid, ERR_PTR(-ENOSPC) if
  * the region cannot supply the growth, ERR_PTR(-EAGAIN) if it can only
  * once space that is still to scrub is clean, ERR_PTR(-ENOMEM), or
- * ERR_PTR(-EUCLEAN) if a range of @cur that the change touches is not an
- * extent of @owner in @space: the caller's records and the region's
+ * ERR_PTR(-EUCLEAN) if a range of @dev that the change touches is not an
+ * extent of the device in @space: the caller's records and the region's
  * disagree, which is a bug the caller must report.
  */
 struct dax_space_plan *dax_space_plan_resize(const struct dax_space *space,
-					     const void *owner,
-					     const struct range *cur,
-					     unsigned int nr_cur, u64 size,
-					     u64 align, bool scrub)
+					     const struct dax_owner_ranges *dev,
+					     u64 size, u64 align, bool scrub)
 {
-	u64 have = dax_ranges_len(cur, nr_cur);
+	u64 have = dev->size;
 
 	if (!dax_align_ok(align) || !IS_ALIGNED(size, align))
 		return ERR_PTR(-EINVAL);
 	if (size <= have)
-		return dax_plan_shrink(space, owner, cur, nr_cur, have - size,
-				       scrub);
+		return dax_plan_shrink(space, dev, have - size, scrub);
 	if (size - have > dax_space_avail(space))
 		return ERR_PTR(-ENOSPC);
-	return dax_plan_grow(space, owner, cur, nr_cur, size - have, align);
+	return dax_plan_grow(space, dev, size - have, align);
 }
 EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_resize);
 
@@ -447,9 +457,7 @@ static int dax_claim_conflict(const struct dax_space *space, unsigned int i,
 /**
  * dax_space_plan_claim - plan appending one exact range to a device
  * @space: region state
- * @owner: tag of the device
- * @cur: the device's current ranges in page offset order
- * @nr_cur: number of entries in @cur
+ * @dev: the device's current ranges in page offset order, and its tag
  * @want: the physical range to allocate, end inclusive
  * @align: allocation granule, a power of two
  *
@@ -462,9 +470,7 @@ static int dax_claim_conflict(const struct dax_space *space, unsigned int i,
  * is allocated; ERR_PTR(-ENOMEM).
  */
 struct dax_space_plan *dax_space_plan_claim(const struct dax_space *space,
-					    const void *owner,
-					    const struct range *cur,
-					    unsigned int nr_cur,
+					    const struct dax_owner_ranges *dev,
 					    const struct range *want,
 					    u64 align)
 {
@@ -480,48 +486,94 @@ struct dax_space_plan *dax_space_plan_claim(const struct dax_space *space,
 	    !IS_ALIGNED(range_len(want), align))
 		return ERR_PTR(-EINVAL);
 
-	i = dax_ext_lower_bound(space, want->start);
+	i = dax_ext_lower_bound(space->ext, space->nr_ext, want->start);
 	rc = dax_claim_conflict(space, i, want);
 	if (rc)
 		return ERR_PTR(rc);
 
-	plan = dax_plan_alloc(space->nr_ext + 1, nr_cur + 1);
+	plan = dax_plan_alloc(space, 1, 0, 1);
 	if (!plan)
 		return ERR_PTR(-ENOMEM);
-	if (i)
-		memcpy(plan->ext, space->ext, i * sizeof(*space->ext));
-	plan->ext[i].range = *want;
-	plan->ext[i].owner = owner;
-	if (space->nr_ext > i)
-		memcpy(&plan->ext[i + 1], &space->ext[i],
-		       (space->nr_ext - i) * sizeof(*space->ext));
-	plan->nr_ext = space->nr_ext + 1;
+	dax_plan_keep_ranges(plan, dev, dev->nr);
+	dax_plan_append(plan, dev->owner, want);
 	plan->used = space->used + range_len(want);
 	plan->scrub = space->scrub;
-
-	dax_plan_copy_ranges(plan, cur, nr_cur);
-	plan->ranges[plan->nr_ranges++] = *want;
 	return plan;
 }
 EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_claim);
+
+/* move the extents into the larger array the plan brought */
+static void dax_ext_take_array(struct dax_space *space,
+			       struct dax_space_plan *plan)
+{
+	if (space->nr_ext)
+		memcpy(plan->ext, space->ext,
+		       space->nr_ext * sizeof(*plan->ext));
+	kvfree(space->ext);
+	space->ext = plan->ext;
+	space->cap_ext = plan->cap_ext;
+	plan->ext = NULL;
+	plan->cap_ext = 0;
+}
+
+/* the plan's dropped extents leave, or stay to scrub */
+static void dax_ext_drop(struct dax_space *space,
+			 const struct dax_space_plan *plan)
+{
+	unsigned int i, from = space->nr_ext;
+
+	for (i = 0; i < plan->nr_drop; i++) {
+		struct dax_extent *e = &space->ext[plan->drop[i]];
+
+		if (plan->drop_to_scrub)
+			e->owner = NULL;
+		else
+			e->range = dax_gone;
+		from = min(from, plan->drop[i]);
+	}
+	if (!plan->drop_to_scrub)
+		dax_ext_compact(space->ext, &space->nr_ext, from);
+}
+
+/*
+ * Insert the @nr extents at @add, sorted by start, each into a hole. One
+ * pass from the top: each extent moves once, by the number of insertions
+ * below it. The array has room for them.
+ */
+static void dax_ext_insert(struct dax_space *space,
+			   const struct dax_extent *add, unsigned int nr)
+{
+	struct dax_extent *ext = space->ext;
+	unsigned int end = space->nr_ext, at;
+
+	space->nr_ext += nr;
+	for (; nr; nr--) {
+		at = dax_ext_lower_bound(ext, end, add[nr - 1].range.start);
+		memmove(&ext[at + nr], &ext[at], (end - at) * sizeof(*ext));
+		ext[at + nr - 1] = add[nr - 1];
+		end = at;
+	}
+}
 
 /**
  * dax_space_commit - make a planned change the region's state
  * @space: the region state the plan was computed from, unchanged since
  * @plan: result of dax_space_plan_resize() or dax_space_plan_claim()
  *
- * Cannot fail. The plan keeps its device range list (plan->ranges) for
- * the caller and must still be released with dax_space_plan_free().
+ * Cannot fail and does not allocate. The plan keeps the device's new
+ * ranges (plan->nr_kept, plan->kept_end, plan->added) for the caller and
+ * must still be released with dax_space_plan_free().
  */
 void dax_space_commit(struct dax_space *space, struct dax_space_plan *plan)
 {
-	kvfree(space->ext);
-	space->ext = plan->ext;
-	space->nr_ext = plan->nr_ext;
+	if (plan->ext)
+		dax_ext_take_array(space, plan);
+	if (plan->end_at >= 0)
+		space->ext[plan->end_at].range.end = plan->new_end;
+	dax_ext_drop(space, plan);
+	dax_ext_insert(space, plan->add, plan->nr_add);
 	space->used = plan->used;
 	space->scrub = plan->scrub;
-	plan->ext = NULL;
-	plan->nr_ext = 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(dax_space_commit);
 
@@ -534,7 +586,9 @@ void dax_space_plan_free(struct dax_space_plan *plan)
 	if (IS_ERR_OR_NULL(plan))
 		return;
 	kvfree(plan->ext);
-	kvfree(plan->ranges);
+	kvfree(plan->add);
+	kvfree(plan->drop);
+	kvfree(plan->added);
 	kfree(plan);
 }
 EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_free);
@@ -566,7 +620,7 @@ void dax_space_release_owner(struct dax_space *space, const void *owner,
 			space->ext[i].range = dax_gone;
 		}
 	}
-	dax_ext_compact(space->ext, &space->nr_ext);
+	dax_ext_compact(space->ext, &space->nr_ext, 0);
 }
 EXPORT_SYMBOL_IF_KUNIT(dax_space_release_owner);
 
@@ -625,7 +679,8 @@ EXPORT_SYMBOL_IF_KUNIT(dax_space_scrub_next);
  */
 int dax_space_scrub_done(struct dax_space *space, const struct range *chunk)
 {
-	unsigned int i = dax_ext_lower_bound(space, chunk->start);
+	unsigned int i = dax_ext_lower_bound(space->ext, space->nr_ext,
+					     chunk->start);
 	struct range *r;
 
 	if (i == space->nr_ext || space->ext[i].owner)
@@ -637,7 +692,7 @@ int dax_space_scrub_done(struct dax_space *space, const struct range *chunk)
 	space->scrub -= range_len(chunk);
 	if (chunk->end == r->end) {
 		*r = dax_gone;
-		dax_ext_compact(space->ext, &space->nr_ext);
+		dax_ext_compact(space->ext, &space->nr_ext, i);
 	} else {
 		r->start = chunk->end + 1;
 	}

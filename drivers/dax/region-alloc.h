@@ -31,6 +31,7 @@ struct dax_extent {
  * @ext: allocated and to-be-scrubbed extents sorted by start; they never
  *	overlap
  * @nr_ext: number of entries in @ext
+ * @cap_ext: number of entries @ext has room for
  * @used: sum of the lengths of the extents that have an owner
  * @scrub: sum of the lengths of the extents without one
  */
@@ -38,44 +39,87 @@ struct dax_space {
 	struct range span;
 	struct dax_extent *ext;
 	unsigned int nr_ext;
+	unsigned int cap_ext;
 	u64 used;
 	u64 scrub;
 };
 
 /**
  * struct dax_space_plan - a computed change that has not been applied yet
- * @ext: the region's extent list as it will be after the change
- * @nr_ext: number of entries in @ext
+ * @ext: a larger extent array for the region, NULL if the current one has
+ *	room for the change
+ * @cap_ext: number of entries @ext has room for
+ * @end_at: index of the one extent whose end changes, or -1
+ * @new_end: the new end of that extent
+ * @drop: indexes of the extents that leave the device, ascending
+ * @nr_drop: number of entries in @drop
+ * @drop_to_scrub: the extents in @drop stay, to scrub, instead of leaving
+ * @add: extents to insert, sorted by start; each lies in a hole of the
+ *	region once @end_at and @drop are applied
+ * @nr_add: number of entries in @add
  * @used: bytes allocated in the region after the change
  * @scrub: bytes waiting to be scrubbed after the change
- * @ranges: the device's ranges after the change, in page offset order
- * @nr_ranges: number of entries in @ranges
- * @nr_kept: leading entries of @ranges that existed before the change at
- *	the same start (and thus the same page offset); only the last of
- *	them may have a different end
+ * @nr_ranges: number of ranges the device has after the change
+ * @nr_kept: leading ranges of the device that stay at the same start (and
+ *	thus the same page offset); only the last of them may have a
+ *	different end
+ * @kept_end: the end of the last kept range after the change
+ * @added: the ranges appended after the kept ones, in page offset order;
+ *	there are @nr_ranges - @nr_kept of them
+ *
+ * A plan records the edit, not the lists after it, so that computing and
+ * committing it costs no more than the extents and ranges it touches.
  */
 struct dax_space_plan {
 	struct dax_extent *ext;
-	unsigned int nr_ext;
+	unsigned int cap_ext;
+	int end_at;
+	u64 new_end;
+	unsigned int *drop;
+	unsigned int nr_drop;
+	bool drop_to_scrub;
+	struct dax_extent *add;
+	unsigned int nr_add;
 	u64 used;
 	u64 scrub;
-	struct range *ranges;
 	unsigned int nr_ranges;
 	unsigned int nr_kept;
+	u64 kept_end;
+	struct range *added;
 };
+
+/**
+ * struct dax_owner_ranges - one device's ranges, as the allocator reads them
+ * @owner: tag of the device in the region's extents
+ * @first: the range at page offset 0; unused when @nr is 0
+ * @stride: bytes from one range to the next in the caller's array
+ * @nr: number of ranges
+ * @size: sum of their lengths; only dax_space_plan_resize() reads it
+ *
+ * The caller's own array is read in place, whatever else its entries hold.
+ */
+struct dax_owner_ranges {
+	const void *owner;
+	const struct range *first;
+	size_t stride;
+	unsigned int nr;
+	u64 size;
+};
+
+static inline const struct range *
+dax_owner_range(const struct dax_owner_ranges *dev, unsigned int i)
+{
+	return (const void *)dev->first + i * dev->stride;
+}
 
 int dax_space_init(struct dax_space *space, u64 start, u64 end);
 void dax_space_fini(struct dax_space *space);
 u64 dax_space_avail(const struct dax_space *space);
 struct dax_space_plan *dax_space_plan_resize(const struct dax_space *space,
-					     const void *owner,
-					     const struct range *cur,
-					     unsigned int nr_cur, u64 size,
-					     u64 align, bool scrub);
+					     const struct dax_owner_ranges *dev,
+					     u64 size, u64 align, bool scrub);
 struct dax_space_plan *dax_space_plan_claim(const struct dax_space *space,
-					    const void *owner,
-					    const struct range *cur,
-					    unsigned int nr_cur,
+					    const struct dax_owner_ranges *dev,
 					    const struct range *want,
 					    u64 align);
 void dax_space_commit(struct dax_space *space, struct dax_space_plan *plan);
