@@ -900,4 +900,40 @@ static inline int dax_chardev_opens(const char *dev)
 	close(fd);
 	return 0;
 }
+/*
+ * Write @val to @path with the @nth allocation of this thread failing
+ * (0: none), through @nth_fd, an open /proc/thread-self/fail-nth.
+ * Returns 0 or -errno of the write; *@fired tells whether the failure
+ * was injected, i.e. the write reached its @nth allocation.
+ */
+static inline int dax_write_nth_fault(int nth_fd, const char *path,
+				      const char *val, int nth, bool *fired)
+{
+	char buf[16];
+	ssize_t n;
+	int fd, rc;
+
+	*fired = false;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	snprintf(buf, sizeof(buf), "%d", nth);
+	if (nth && pwrite(nth_fd, buf, strlen(buf), 0) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	n = write(fd, val, strlen(val));
+	rc = n < 0 ? -errno : 0;
+	if (nth) {
+		n = pread(nth_fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		*fired = n > 0 && atoi(buf) == 0;
+		/* disarm whatever is left of the countdown */
+		pwrite(nth_fd, "0", 1, 0);
+	}
+	close(fd);
+	return rc;
+}
+
 #endif /* DAX_COMMON_CHARDEV_H */

@@ -214,35 +214,14 @@ static int drv_write_with_fault(int nth_fd, const char *drv,
 				const char *attr, const char *dev, int nth,
 				bool *fired)
 {
-	char p[PATH_MAX], buf[16];
-	ssize_t n;
-	int fd, rc;
+	char p[PATH_MAX];
 
-	*fired = false;
 	/* name the point in the kernel log, next to what it prints */
 	if (nth)
 		dax_writef("/dev/kmsg", "dax_probe_faults_test: %s %s nth %d\n",
 			   drv, attr, nth);
-	fd = open(dax_drvpath(drv, attr, p), O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	snprintf(buf, sizeof(buf), "%d", nth);
-	if (nth && pwrite(nth_fd, buf, strlen(buf), 0) < 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	n = write(fd, dev, strlen(dev));
-	rc = n < 0 ? -errno : 0;
-	if (nth) {
-		n = pread(nth_fd, buf, sizeof(buf) - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		*fired = n > 0 && atoi(buf) == 0;
-		/* disarm whatever is left of the countdown */
-		pwrite(nth_fd, "0", 1, 0);
-	}
-	close(fd);
-	return rc;
+	return dax_write_nth_fault(nth_fd, dax_drvpath(drv, attr, p), dev,
+				   nth, fired);
 }
 
 /*

@@ -78,39 +78,11 @@ FIXTURE_TEARDOWN_PARENT(rollback)
 		DAX_FIXTURE_TEARDOWN(self);
 }
 
-/*
- * Write @op with the @nth allocation of this thread failing (0: none).
- * Returns 0 or -errno of the write; *fired tells whether the failure was
- * injected, i.e. the write reached its @nth allocation.
- */
+/* write @op with the @nth allocation of this thread failing (0: none) */
 static int write_with_fault(int nth_fd, const struct op *op, int nth,
 			    bool *fired)
 {
-	char buf[16];
-	ssize_t n;
-	int fd, rc;
-
-	*fired = false;
-	fd = open(op->path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	snprintf(buf, sizeof(buf), "%d", nth);
-	if (nth && pwrite(nth_fd, buf, strlen(buf), 0) < 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	n = write(fd, op->val, strlen(op->val));
-	rc = n < 0 ? -errno : 0;
-	if (nth) {
-		n = pread(nth_fd, buf, sizeof(buf) - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		*fired = n > 0 && atoi(buf) == 0;
-		/* disarm whatever is left of the countdown */
-		pwrite(nth_fd, "0", 1, 0);
-	}
-	close(fd);
-	return rc;
+	return dax_write_nth_fault(nth_fd, op->path, op->val, nth, fired);
 }
 
 /*
