@@ -900,6 +900,7 @@ static inline int dax_chardev_opens(const char *dev)
 	close(fd);
 	return 0;
 }
+
 /*
  * Write @val to @path with the @nth allocation of this thread failing
  * (0: none), through @nth_fd, an open /proc/thread-self/fail-nth.
