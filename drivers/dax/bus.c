@@ -1573,17 +1573,15 @@ static struct dev_dax *dev_dax_alloc(struct dax_region *region,
 	struct dax_device *dax_dev;
 	struct dev_dax *dev_dax;
 
-	dev_dax = kmalloc(sizeof(*dev_dax), GFP_KERNEL);
+	dev_dax = kzalloc(sizeof(*dev_dax), GFP_KERNEL);
 	if (!dev_dax)
 		return ERR_PTR(-ENOMEM);
-	*dev_dax = (struct dev_dax) {
-		.region = region,
-		.id = -1,
-		.align = region->align,
-		.target_node = region->target_node,
-		.memmap_on_memory = data->memmap_on_memory,
-		.node = LIST_HEAD_INIT(dev_dax->node),
-	};
+	dev_dax->region = region;
+	dev_dax->id = -1;
+	dev_dax->align = region->align;
+	dev_dax->target_node = region->target_node;
+	dev_dax->memmap_on_memory = data->memmap_on_memory;
+	INIT_LIST_HEAD(&dev_dax->node);
 	kref_get(&region->ref);
 	device_initialize(&dev_dax->dev);
 	dev_dax->dev.bus = &dax_bus_type;
@@ -1666,7 +1664,9 @@ err_put:
  *
  * The device lives until it is deleted through the region's "delete"
  * attribute or until the region's parent device unbinds, whichever comes
- * first.
+ * first.  The name keeps the providers' interface: no devres action is
+ * added for the device itself; the region's teardown, a devres action of
+ * the parent, unregisters it.
  *
  * Context: process context; takes the region lock and may probe drivers.
  * Return: the device, or an ERR_PTR(): -EINVAL for inconsistent @data,
@@ -1762,22 +1762,18 @@ struct dax_region *alloc_dax_region(struct device *parent, int region_id,
 	    !IS_ALIGNED(range_len(range), align))
 		return NULL;
 
-	region = kmalloc(sizeof(*region), GFP_KERNEL);
+	region = kzalloc(sizeof(*region), GFP_KERNEL);
 	if (!region)
 		return NULL;
-	*region = (struct dax_region) {
-		.id = region_id,
-		.target_node = target_node,
-		.align = align,
-		.res = {
-			.start = range->start,
-			.end = range->end,
-			.flags = IORESOURCE_MEM | flags,
-		},
-		.parent = parent,
-		.devices = LIST_HEAD_INIT(region->devices),
-		.scrub = !(flags & IORESOURCE_DAX_STATIC),
-	};
+	region->id = region_id;
+	region->target_node = target_node;
+	region->align = align;
+	region->res.start = range->start;
+	region->res.end = range->end;
+	region->res.flags = IORESOURCE_MEM | flags;
+	region->parent = parent;
+	INIT_LIST_HEAD(&region->devices);
+	region->scrub = !(flags & IORESOURCE_DAX_STATIC);
 	if (dax_space_init(&region->space, range->start, range->end)) {
 		kfree(region);
 		return NULL;

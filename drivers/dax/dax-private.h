@@ -78,6 +78,11 @@ struct dax_region {
  * @lock: protects @range, the only thing that changes after creation
  * @pgoff: page offset of the range in the device
  * @range: copy of the range, shown by the start and end attributes
+ *
+ * The attributes cannot read the device's range list, which changes under
+ * the region lock: mappings are removed with that lock held, and removal
+ * waits for running show handlers.  So the range is copied here, and
+ * updated under @lock when a resize moves its end.
  */
 struct dax_mapping {
 	struct device dev;
