@@ -3,19 +3,31 @@
  * Concurrency stress on one hmem region.
  *
  * Eight processes run for STRESS_SECONDS (60 by default, DAX_STRESS_SECONDS
- * in the environment overrides it), each picking random operations on
+ * in the environment overrides it).  Seven pick random operations on
  * random devices of the region: create, delete, size, mapping, align,
  * bind and unbind of device_dax, new_id and remove_id, readers of every
  * device and region attribute, and mmap-and-fault loops on whatever
  * device is bound at that moment (SIGBUS when it is unbound underneath
- * is expected).  Halfway through, the parent unbinds the region's
- * provider (the hmem platform device) and binds it again.
+ * is expected).  The eighth does the kmem work, so that one process at a
+ * time owns memory that is System RAM: on a device of one memory block
+ * (carved with a `mapping` write from the top blocks of the region,
+ * which the others' `mapping` writes leave out) it binds and unbinds
+ * kmem (also with the memory online, which leaves the device holding
+ * it), onlines (movable) and offlines the blocks one by one or with the
+ * device's `state` attribute, and switches the device between devdax
+ * and system-ram with `daxctl reconfigure-device`.
+ *
+ * Halfway through, the parent unbinds the region's provider (the hmem
+ * platform device) and binds it again.  Before that the kmem process
+ * offlines and unbinds all memory of the region and waits, so no memory
+ * can be left System RAM by the teardown.
  *
  * Failing writes are the point; what must never come back is an errno
- * that stands for a kernel inconsistency (EIO, EUCLEAN, EFAULT).
- * Afterwards the region is put back as it was, its accounting invariant
- * must hold, and the harness fails the run on any splat.  The op counts
- * are printed.
+ * that stands for a kernel inconsistency (EIO, EUCLEAN, EFAULT), from a
+ * write or in the output of daxctl.  Afterwards every block of the
+ * region is offlined and removed, the region is put back as it was, its
+ * accounting invariant must hold, and the harness fails the run on any
+ * splat.  The op counts are printed.
  *
  * Skipped on stock 6.12: its rebinding with an open file underflows a
  * refcount (see dax_rebind_open_test), which this mix hits.
@@ -25,24 +37,44 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#define NR_TESTS 4
+#define NR_TESTS 5
 #define WORKERS 8
 #define MAX_DEVS 24
 #define MAX_MAPPINGS 16
 #define NR_DEV_ATTRS 8
+#define KMEM_BLOCKS 2		/* the top blocks of the region, for kmem */
+#define RELEASE_TRIES 50
+#define PAUSE_TIMEOUT_S 120
+#define MEM_SYSFS "/sys/devices/system/memory"
+#define AUTO_ONLINE MEM_SYSFS "/auto_online_blocks"
+#define DAXCTL "/usr/bin/daxctl"
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 enum stress_op {
 	OP_CREATE, OP_DELETE, OP_SIZE, OP_MAPPING, OP_ALIGN, OP_BIND,
-	OP_UNBIND, OP_NEW_ID, OP_REMOVE_ID, OP_READ, OP_MMAP, NR_OPS
+	OP_UNBIND, OP_NEW_ID, OP_REMOVE_ID, OP_READ, OP_MMAP,
+	/* the kmem process */
+	OP_KMEM_BIND, OP_KMEM_ONLINE, OP_KMEM_OFFLINE, OP_KMEM_STATE_ON,
+	OP_KMEM_UNPLUG, OP_KMEM_UNBIND, OP_DAXCTL_RAM, OP_DAXCTL_DEVDAX,
+	NR_OPS
 };
+
+#define NR_MIX_OPS (OP_MMAP + 1)
+#define NR_KMEM_OPS (OP_DAXCTL_DEVDAX - OP_KMEM_BIND + 1)
 
 static const char * const op_names[NR_OPS] = {
 	"create", "delete", "size", "mapping", "align", "bind", "unbind",
 	"new_id", "remove_id", "read", "mmap",
+	"kmem_bind", "kmem_online", "kmem_offline", "kmem_state_on",
+	"kmem_unplug", "kmem_unbind", "daxctl_ram", "daxctl_devdax",
 };
 
 struct stress_counts {
 	int stop;
+	int kmem_pause;		/* set by the parent around its events */
+	int kmem_req;		/* generation of the parent's last request */
+	int kmem_ack;		/* the kmem process released all for it */
+	int kmem_left;		/* memory blocks left after that release */
 	uint64_t ok[NR_OPS];
 	uint64_t failed[NR_OPS];
 	uint64_t bad[NR_OPS];	/* errnos that mean a kernel inconsistency */
@@ -51,11 +83,71 @@ struct stress_counts {
 
 static struct stress_counts *counts;
 static struct dax_region region;
+static uint64_t blk;		/* memory block size, 0: no kmem work */
+static uint64_t kmem_start;	/* first of the KMEM_BLOCKS blocks */
+static uint64_t mix_slots;	/* 2M slots the mix's `mapping` writes use */
+static bool have_daxctl;
+static char kdev[DAX_NAME];	/* the kmem process's device */
 
 static void skip_rest(const char *why)
 {
 	while (ext_test_nr < NR_TESTS)
 		ext_skip("stress", why);
+}
+
+static bool is_bad(int rc)
+{
+	return rc == -EIO || rc == -EUCLEAN || rc == -EFAULT;
+}
+
+static void count(enum stress_op op, int rc)
+{
+	if (!rc) {
+		__atomic_add_fetch(&counts->ok[op], 1, __ATOMIC_RELAXED);
+	} else if (is_bad(rc)) {
+		__atomic_add_fetch(&counts->bad[op], 1, __ATOMIC_RELAXED);
+		counts->bad_errno = -rc;
+	} else {
+		__atomic_add_fetch(&counts->failed[op], 1, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * Run a shell command with its output (stdout and stderr) in @out: 0 when
+ * it exited 0; -EIO, -EUCLEAN or -EFAULT when the output names one of
+ * those errnos; else -ECANCELED.
+ */
+static int run_cmd(char *out, size_t len, const char *fmt, ...)
+{
+	static const char * const bad[] = {
+		"Input/output error", "I/O error", "Structure needs cleaning",
+		"Bad address",
+	};
+	static const int bad_errno[] = { EIO, EIO, EUCLEAN, EFAULT };
+	char cmd[512], junk[256];
+	size_t n = 0;
+	unsigned int i;
+	va_list ap;
+	FILE *f;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd) - 8, fmt, ap);
+	va_end(ap);
+	strcat(cmd, " 2>&1");
+	out[0] = '\0';
+	f = popen(cmd, "r");
+	if (!f)
+		return -ECANCELED;
+	while (n + 1 < len && fgets(out + n, len - n, f))
+		n += strlen(out + n);
+	while (fgets(junk, sizeof(junk), f))
+		;
+	st = pclose(f);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		if (strstr(out, bad[i]))
+			return -bad_errno[i];
+	return st == 0 ? 0 : -ECANCELED;
 }
 
 /* a random device of the region, false when there is none */
@@ -72,8 +164,7 @@ static bool pick_dev(char *name)
 
 static int op_mmap(const char *dev)
 {
-	volatile uint64_t *p;
-	uint64_t val;
+	uint64_t *p, val;
 	int fd, i;
 
 	fd = dax_chardev_open(dev);
@@ -86,7 +177,7 @@ static int op_mmap(const char *dev)
 	for (i = 0; i < 512; i += 64)
 		if (!ext_probe_read(p + i * 512, &val))
 			break;
-	munmap((void *)p, SZ_2M);
+	munmap(p, SZ_2M);
 	return 0;
 }
 
@@ -108,7 +199,7 @@ static int op_read(const char *dev)
 
 static int do_op(enum stress_op op)
 {
-	uint64_t slots = region.size / SZ_2M, start;
+	uint64_t start;
 	char dev[DAX_NAME];
 
 	if (op == OP_CREATE) {
@@ -128,7 +219,7 @@ static int do_op(enum stress_op op)
 	case OP_MAPPING:
 		if (ext_count_mappings(dev) >= MAX_MAPPINGS)
 			return -ENOSPC;
-		start = region.start + (random() % slots) * SZ_2M;
+		start = region.start + (random() % mix_slots) * SZ_2M;
 		return dax_write_mapping(dev, start, start + SZ_2M - 1);
 	case OP_ALIGN:
 		return dax_set_align(dev, random() % 2 ? SZ_2M : 4096);
@@ -147,33 +238,284 @@ static int do_op(enum stress_op op)
 	}
 }
 
+/* ---- kmem -------------------------------------------------------------- */
+
+static const char *block_path(uint64_t b, char *p)
+{
+	snprintf(p, PATH_MAX, MEM_SYSFS "/memory%llu/state",
+		 (unsigned long long)b);
+	return p;
+}
+
+/*
+ * The whole memory blocks of @d's ranges (what kmem hot-plugs): the
+ * number present, of them *@online online; with @val, @val is written to
+ * each present block's state and *@err gets the first error.
+ */
+static int dev_blocks(const struct dax_dev_state *d, const char *val,
+		      int *online, int *err)
+{
+	char p[PATH_MAX], st[32];
+	uint64_t b, first, end;
+	int i, n = 0, rc;
+
+	*online = 0;
+	*err = 0;
+	for (i = 0; i < d->nr; i++) {
+		first = (d->r[i].start + blk - 1) / blk;
+		end = (d->r[i].end + 1) / blk;
+		for (b = first; b < end; b++) {
+			if (dax_read(block_path(b, p), st, sizeof(st)) < 0)
+				continue;
+			n++;
+			if (val) {
+				rc = dax_write_str(p, val);
+				if (rc && !*err)
+					*err = rc;
+				dax_read(p, st, sizeof(st));
+			}
+			if (!strncmp(st, "online", 6))
+				(*online)++;
+		}
+	}
+	return n;
+}
+
+/* memory blocks present anywhere in the region */
+static int region_blocks(void)
+{
+	uint64_t b, end = (region.start + region.size) / blk;
+	char p[PATH_MAX];
+	int n = 0;
+
+	for (b = (region.start + blk - 1) / blk; b < end; b++)
+		if (!access(block_path(b, p), F_OK))
+			n++;
+	return n;
+}
+
+/*
+ * Take every device of the region off kmem: a device that kept its
+ * memory after an unbind is bound to kmem again, every block is
+ * offlined, kmem is unbound when none is online any more, and its new_id
+ * entry dropped.  Offlining is retried while it is refused.  Returns the
+ * number of memory blocks still present in the region plus the devices
+ * still bound to kmem.
+ */
+static int kmem_release_all(void)
+{
+	char names[DAX_MAX_DEVS][DAX_NAME];
+	struct dax_dev_state d;
+	int i, n, tries, left = 0, online, err;
+	bool kmem;
+
+	for (tries = 0; tries < RELEASE_TRIES; tries++) {
+		left = 0;
+		n = dax_list_devs(region.id, names, DAX_MAX_DEVS);
+		for (i = 0; i < n; i++) {
+			if (dax_dev_read(names[i], &d))
+				continue;
+			kmem = !strcmp(d.driver, "kmem");
+			if (!kmem && !dev_blocks(&d, NULL, &online, &err))
+				continue;
+			if (!kmem) {
+				dax_drv_write("device_dax", "remove_id", names[i]);
+				ext_bind(names[i], "kmem");
+			}
+			dev_blocks(&d, "offline", &online, &err);
+			if (!online)
+				dax_drv_write("kmem", "unbind", names[i]);
+			dax_drv_write("kmem", "remove_id", names[i]);
+			if (ext_dev_bound_to(names[i], "kmem"))
+				left++;
+		}
+		left += region_blocks();
+		if (!left)
+			break;
+		usleep(100000);
+	}
+	return left;
+}
+
+/*
+ * The kmem process's device: one memory block of the top KMEM_BLOCKS of
+ * the region, created when there is none, carved again with a `mapping`
+ * write when another process resized or remapped it.
+ */
+static int kmem_prepare(void)
+{
+	struct dax_dev_state d;
+	uint64_t start;
+	int rc;
+
+	if (!kdev[0] || dax_dev_read(kdev, &d)) {
+		rc = dax_create(&region, kdev);
+		if (rc || dax_dev_read(kdev, &d)) {
+			kdev[0] = '\0';
+			return rc ? rc : -ENOENT;
+		}
+	}
+	if (!strcmp(d.driver, "kmem") ||
+	    (d.nr == 1 && d.size == blk && d.r[0].start % blk == 0))
+		return 0;
+	if (d.driver[0])
+		dax_drv_write(d.driver, "unbind", kdev);
+	rc = dax_set_size(kdev, 0);
+	if (rc)
+		return rc;
+	start = kmem_start + (random() % KMEM_BLOCKS) * blk;
+	return dax_write_mapping(kdev, start, start + blk - 1);
+}
+
+static int kmem_bind(void)
+{
+	int rc;
+
+	dax_drv_write("device_dax", "remove_id", kdev);
+	if (ext_dev_bound_to(kdev, "device_dax"))
+		dax_drv_write("device_dax", "unbind", kdev);
+	rc = dax_drv_write("kmem", "new_id", kdev);
+	if (!ext_dev_bound_to(kdev, "kmem"))
+		rc = dax_drv_write("kmem", "bind", kdev);
+	/* bound or not, keep kmem's id list empty for names reused later */
+	dax_drv_write("kmem", "remove_id", kdev);
+	return rc;
+}
+
+static int daxctl_mode(const char *mode)
+{
+	char out[1024];
+	int rc;
+
+	rc = run_cmd(out, sizeof(out), DAXCTL " reconfigure-device %s-m %s %s",
+		     strcmp(mode, "devdax") ? "" : "-f ", mode, kdev);
+	dax_drv_write("kmem", "remove_id", kdev);
+	return rc;
+}
+
+static int kmem_op(enum stress_op op)
+{
+	struct dax_dev_state d;
+	char p[PATH_MAX];
+	int rc, online;
+
+	if (op == OP_KMEM_BIND || op == OP_DAXCTL_RAM) {
+		rc = kmem_prepare();
+		if (rc)
+			return rc;
+	}
+	if (!kdev[0] || dax_dev_read(kdev, &d))
+		return -ENOENT;
+	switch (op) {
+	case OP_KMEM_BIND:
+		return kmem_bind();
+	case OP_KMEM_ONLINE:
+		if (!dev_blocks(&d, "online_movable", &online, &rc))
+			return -ENOENT;
+		return rc;
+	case OP_KMEM_OFFLINE:
+		if (!dev_blocks(&d, "offline", &online, &rc))
+			return -ENOENT;
+		return rc;
+	case OP_KMEM_STATE_ON:
+		return dax_write_str(dax_dpath(kdev, "state", p),
+				     "online_movable");
+	case OP_KMEM_UNPLUG:
+		return dax_write_str(dax_dpath(kdev, "state", p), "unplugged");
+	case OP_KMEM_UNBIND:
+		return dax_drv_write("kmem", "unbind", kdev);
+	case OP_DAXCTL_RAM:
+		return have_daxctl ? daxctl_mode("system-ram") : -ENOENT;
+	default:
+		return have_daxctl ? daxctl_mode("devdax") : -ENOENT;
+	}
+}
+
+/* while the parent asks, release all memory of the region and wait */
+static void kmem_pause_point(void)
+{
+	int req;
+
+	while (__atomic_load_n(&counts->kmem_pause, __ATOMIC_SEQ_CST) &&
+	       !__atomic_load_n(&counts->stop, __ATOMIC_SEQ_CST)) {
+		req = __atomic_load_n(&counts->kmem_req, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&counts->kmem_ack, __ATOMIC_SEQ_CST) != req) {
+			counts->kmem_left = kmem_release_all();
+			__atomic_store_n(&counts->kmem_ack, req,
+					 __ATOMIC_SEQ_CST);
+		}
+		usleep(20000);
+	}
+}
+
 static void worker(int nr)
 {
+	bool kmem = nr == 0 && blk;
 	enum stress_op op;
-	int rc;
 
 	srandom(getpid() ^ nr);
 	while (!__atomic_load_n(&counts->stop, __ATOMIC_RELAXED)) {
-		op = random() % NR_OPS;
-		rc = do_op(op);
-		if (!rc) {
-			__atomic_add_fetch(&counts->ok[op], 1, __ATOMIC_RELAXED);
-		} else if (rc == -EIO || rc == -EUCLEAN || rc == -EFAULT) {
-			__atomic_add_fetch(&counts->bad[op], 1, __ATOMIC_RELAXED);
-			counts->bad_errno = -rc;
+		if (kmem) {
+			kmem_pause_point();
+			op = OP_KMEM_BIND + random() % NR_KMEM_OPS;
+			count(op, kmem_op(op));
 		} else {
-			__atomic_add_fetch(&counts->failed[op], 1,
-					   __ATOMIC_RELAXED);
+			op = random() % NR_MIX_OPS;
+			count(op, do_op(op));
 		}
 	}
 	_exit(0);
 }
+
+/* ---- the parent's events ----------------------------------------------- */
 
 static int stress_seconds(void)
 {
 	const char *s = getenv("DAX_STRESS_SECONDS");
 
 	return s && atoi(s) > 0 ? atoi(s) : 60;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_until(double t)
+{
+	double d = t - now_s();
+
+	if (d > 0)
+		usleep(d * 1e6);
+}
+
+/*
+ * Ask the kmem process to release all memory and to wait; true when it
+ * did and no memory block of the region is left.
+ */
+static bool kmem_pause(void)
+{
+	double end = now_s() + PAUSE_TIMEOUT_S;
+	int req;
+
+	if (!blk)
+		return true;
+	req = __atomic_add_fetch(&counts->kmem_req, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&counts->kmem_pause, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&counts->kmem_ack, __ATOMIC_SEQ_CST) != req) {
+		if (now_s() > end)
+			return false;
+		usleep(20000);
+	}
+	return counts->kmem_left == 0;
+}
+
+static void kmem_resume(void)
+{
+	__atomic_store_n(&counts->kmem_pause, 0, __ATOMIC_SEQ_CST);
 }
 
 /* the provider's unbind and bind halfway through; 0 when both worked */
@@ -193,22 +535,81 @@ static uint64_t print_counts(bool bad)
 	for (op = 0; op < NR_OPS; op++) {
 		total += counts->ok[op] + counts->failed[op] + counts->bad[op];
 		if (!bad)
-			ext_diag("%-9s %8" PRIu64 " ok %8" PRIu64 " refused",
-				 op_names[op], counts->ok[op],
-				 counts->failed[op]);
+			ext_diag("%-13s %8llu ok %8llu refused", op_names[op],
+				 (unsigned long long)counts->ok[op],
+				 (unsigned long long)counts->failed[op]);
 		else if (counts->bad[op])
-			ext_diag("%s: %" PRIu64 " answered %s", op_names[op],
-				 counts->bad[op], strerror(counts->bad_errno));
+			ext_diag("%s: %llu answered %s", op_names[op],
+				 (unsigned long long)counts->bad[op],
+				 strerror(counts->bad_errno));
 	}
 	return total;
+}
+
+/* the parent's part: the events at their times, then stop the workers */
+static void run_events(int secs, const char *pdev, int *bounce)
+{
+	double t0 = now_s(), t1, t2;
+
+	sleep_until(t0 + secs / 2.0);
+	t1 = now_s();
+	if (kmem_pause()) {
+		t2 = now_s();
+		*bounce = bounce_provider(pdev);
+		ext_diag("provider unbind/bind at %.1f s: kmem released in %.0f ms, %s in %.0f ms",
+			 t1 - t0, (t2 - t1) * 1e3,
+			 *bounce ? strerror(-*bounce) : "ok",
+			 (now_s() - t2) * 1e3);
+	} else {
+		*bounce = -EBUSY;
+	}
+	kmem_resume();
+	sleep_until(t0 + secs);
+	__atomic_store_n(&counts->stop, 1, __ATOMIC_SEQ_CST);
+}
+
+/* set up the kmem process's share of the region; false when it cannot */
+static bool kmem_setup(char *auto_online, size_t len)
+{
+	uint64_t first, end;
+	char p[PATH_MAX];
+
+	blk = dax_block_size();
+	snprintf(p, sizeof(p), DAX_DRIVERS "/kmem");
+	if (!blk || access(p, F_OK) ||
+	    dax_read(AUTO_ONLINE, auto_online, len) <= 0) {
+		ext_diag("kmem: no memory blocks or no kmem driver, not in the mix");
+		blk = 0;
+		return false;
+	}
+	first = (region.start + blk - 1) / blk;
+	end = (region.start + region.size) / blk;
+	if (end < first + KMEM_BLOCKS + 1) {
+		ext_diag("kmem: region smaller than %d memory blocks, not in the mix",
+			 KMEM_BLOCKS + 1);
+		blk = 0;
+		return false;
+	}
+	kmem_start = (end - KMEM_BLOCKS) * blk;
+	mix_slots = (kmem_start - region.start) / SZ_2M;
+	/* blocks come up offline; the test onlines them movable itself */
+	dax_write_str(AUTO_ONLINE, "offline");
+	have_daxctl = !access(DAXCTL, X_OK);
+	if (!have_daxctl)
+		ext_diag("daxctl: no " DAXCTL ", reconfigure-device not in the mix");
+	return true;
 }
 
 int main(void)
 {
 	static struct dax_state before;
-	int i, secs = stress_seconds(), bounce = -1, left;
-	uint64_t total, bad = 0;
+	int i, secs = stress_seconds(), bounce = -1;
+	int left, blocks = 0, kmem_ram = 0;
+	long long delta;
+	uint64_t total, bad = 0, memtotal;
 	char pdev[PATH_MAX], m[DAX_MSG];
+	char auto_online[32] = "";
+	bool kmem;
 	pid_t pids[WORKERS];
 
 	ext_plan(NR_TESTS);
@@ -230,16 +631,16 @@ int main(void)
 		return 1;
 	}
 	memset(counts, 0, sizeof(*counts));
+	memtotal = dax_memtotal();
+	mix_slots = region.size / SZ_2M;
+	kmem = kmem_setup(auto_online, sizeof(auto_online));
 
 	for (i = 0; i < WORKERS; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0)
 			worker(i);
 	}
-	sleep(secs / 2);
-	bounce = bounce_provider(pdev);
-	sleep(secs - secs / 2);
-	__atomic_store_n(&counts->stop, 1, __ATOMIC_RELAXED);
+	run_events(secs, pdev, &bounce);
 	for (i = 0; i < WORKERS; i++)
 		if (pids[i] > 0)
 			waitpid(pids[i], NULL, 0);
@@ -249,11 +650,23 @@ int main(void)
 		bad += counts->bad[i];
 	print_counts(true);
 	ext_result(bad == 0 && total > 0,
-		   "stress_no_inconsistency_errno: %" PRIu64
-		   " ops by %d processes in %d s, %" PRIu64 " EIO/EUCLEAN/EFAULT",
-		   total, WORKERS, secs, bad);
+		   "stress_no_inconsistency_errno: %llu ops by %d processes in %d s, %llu EIO/EUCLEAN/EFAULT",
+		   (unsigned long long)total, WORKERS, secs,
+		   (unsigned long long)bad);
 	ext_result(bounce == 0, "stress_provider_unbind_bind: %s",
 		   bounce ? strerror(-bounce) : "ok");
+
+	/* nothing of the region may stay System RAM */
+	if (!dax_region_find(&region) && kmem)
+		blocks = kmem_release_all();
+	kmem_ram = ext_count_kmem_ram(region.start,
+				      region.start + region.size - 1, NULL);
+	if (kmem)
+		dax_write_str(AUTO_ONLINE, auto_online);
+	delta = (long long)(dax_memtotal() - memtotal);
+	ext_result(!blocks && !kmem_ram && !delta,
+		   "stress_kmem_released: %d memory blocks and %d System RAM (kmem) left, MemTotal %+lld",
+		   blocks, kmem_ram, delta);
 
 	left = dax_region_find(&region) || dax_restore(&region, &before, m);
 	ext_result(!left, "stress_region_restored: %s", left ? m : "ok");
