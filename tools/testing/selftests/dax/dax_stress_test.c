@@ -17,27 +17,33 @@
  * device's `state` attribute, and switches the device between devdax
  * and system-ram with `daxctl reconfigure-device`.
  *
- * Halfway through, the parent unbinds the region's provider (the hmem
- * platform device) and binds it again.  Before that the kmem process
- * offlines and unbinds all memory of the region and waits, so no memory
- * can be left System RAM by the teardown.
+ * At a third of the run and at two thirds the parent reloads kmem,
+ * device_dax and dax_hmem (modprobe -r, then modprobe in the guest's
+ * order; a module in use refuses, which is counted); halfway through it
+ * unbinds the region's provider (the hmem platform device) and binds it
+ * again.  Before each of these the kmem process offlines and unbinds all
+ * memory of the region and waits, so no memory can be left System RAM
+ * by a teardown.  While the region (or device_dax, for the ops on its
+ * driver files) is gone, the other processes poll every 10 ms instead of
+ * counting instant ENOENTs.
  *
  * Failing writes are the point; what must never come back is an errno
  * that stands for a kernel inconsistency (EIO, EUCLEAN, EFAULT), from a
- * write or in the output of daxctl.  Afterwards every block of the
- * region is offlined and removed, the region is put back as it was, its
- * accounting invariant must hold, and the harness fails the run on any
- * splat.  The op counts are printed.
+ * write or in the output of daxctl or modprobe.  Afterwards every block
+ * of the region is offlined and removed, the region is put back as it
+ * was, its accounting invariant must hold, and the harness fails the run
+ * on any splat.  The op counts are printed.
  *
  * Skipped on stock 6.12: its rebinding with an open file underflows a
  * refcount (see dax_rebind_open_test), which this mix hits.
  */
 #include "ext_drv_common.h"
 
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 
-#define NR_TESTS 5
+#define NR_TESTS 6
 #define WORKERS 8
 #define MAX_DEVS 24
 #define MAX_MAPPINGS 16
@@ -45,8 +51,11 @@
 #define KMEM_BLOCKS 2		/* the top blocks of the region, for kmem */
 #define RELEASE_TRIES 50
 #define PAUSE_TIMEOUT_S 120
+#define NR_MODS 3
+#define ABSENT_POLL_US 10000
 #define MEM_SYSFS "/sys/devices/system/memory"
 #define AUTO_ONLINE MEM_SYSFS "/auto_online_blocks"
+#define HMEM_IDLE "/sys/module/dax_hmem/parameters/region_idle"
 #define DAXCTL "/usr/bin/daxctl"
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -56,7 +65,8 @@ enum stress_op {
 	/* the kmem process */
 	OP_KMEM_BIND, OP_KMEM_ONLINE, OP_KMEM_OFFLINE, OP_KMEM_STATE_ON,
 	OP_KMEM_UNPLUG, OP_KMEM_UNBIND, OP_DAXCTL_RAM, OP_DAXCTL_DEVDAX,
-	NR_OPS
+	/* the parent, in the order of mods[] */
+	OP_RELOAD_KMEM, OP_RELOAD_DEVICE_DAX, OP_RELOAD_DAX_HMEM, NR_OPS
 };
 
 #define NR_MIX_OPS (OP_MMAP + 1)
@@ -67,7 +77,12 @@ static const char * const op_names[NR_OPS] = {
 	"new_id", "remove_id", "read", "mmap",
 	"kmem_bind", "kmem_online", "kmem_offline", "kmem_state_on",
 	"kmem_unplug", "kmem_unbind", "daxctl_ram", "daxctl_devdax",
+	"reload_kmem", "reload_device_dax", "reload_dax_hmem",
 };
+
+/* removed in this order, loaded back in the guest init's order */
+static const char * const mods[NR_MODS] = { "kmem", "device_dax", "dax_hmem" };
+static const int load_order[NR_MODS] = { 1, 0, 2 };
 
 struct stress_counts {
 	int stop;
@@ -75,6 +90,7 @@ struct stress_counts {
 	int kmem_req;		/* generation of the parent's last request */
 	int kmem_ack;		/* the kmem process released all for it */
 	int kmem_left;		/* memory blocks left after that release */
+	uint64_t absent;	/* polls while the region or device_dax was gone */
 	uint64_t ok[NR_OPS];
 	uint64_t failed[NR_OPS];
 	uint64_t bad[NR_OPS];	/* errnos that mean a kernel inconsistency */
@@ -236,6 +252,19 @@ static int do_op(enum stress_op op)
 	default:
 		return op_mmap(dev);
 	}
+}
+
+/*
+ * While a reload or the provider's unbind has taken away the region, or
+ * device_dax for the ops on its driver files, a worker polls instead of
+ * counting thousands of instant ENOENTs.
+ */
+static bool mix_absent(enum stress_op op)
+{
+	if (access(region.dir, F_OK))
+		return true;
+	return op >= OP_BIND && op <= OP_REMOVE_ID &&
+	       access(DAX_DRIVERS "/device_dax", F_OK);
 }
 
 /* ---- kmem -------------------------------------------------------------- */
@@ -461,6 +490,12 @@ static void worker(int nr)
 			count(op, kmem_op(op));
 		} else {
 			op = random() % NR_MIX_OPS;
+			if (mix_absent(op)) {
+				__atomic_add_fetch(&counts->absent, 1,
+						   __ATOMIC_RELAXED);
+				usleep(ABSENT_POLL_US);
+				continue;
+			}
 			count(op, do_op(op));
 		}
 	}
@@ -527,6 +562,121 @@ static int bounce_provider(const char *pdev)
 	return rc ? rc : dax_hmem_driver_write("bind", pdev);
 }
 
+static bool module_loaded(const char *mod)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "/sys/module/%s/initstate", mod);
+	return !access(p, F_OK);
+}
+
+static bool module_builtin(const char *mod)
+{
+	char p[PATH_MAX], line[PATH_MAX], want[64];
+	struct utsname u;
+	bool found = false;
+	FILE *f;
+
+	if (uname(&u))
+		return false;
+	snprintf(p, sizeof(p), "/lib/modules/%s/modules.builtin", u.release);
+	snprintf(want, sizeof(want), "/%s.ko\n", mod);
+	f = fopen(p, "r");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, want);
+	fclose(f);
+	return found;
+}
+
+/*
+ * Unload kmem, device_dax and dax_hmem, then load what was unloaded again
+ * (dax_hmem with its region_idle as it was) and wait for the region.  A
+ * module counts as reloaded when both worked, as refused when it stayed
+ * loaded (in use).  Returns 0, or -1 with the reason in @why when a
+ * module or the region did not come back.
+ */
+static int reload_modules(char *why, size_t len, char *sum, size_t slen)
+{
+	static bool noted[NR_MODS];
+	int rc[NR_MODS] = { 0 }, i, j, load, err = 0;
+	bool removed[NR_MODS] = { false };
+	char out[512], idle[8] = "", param[32] = "";
+	struct dax_region r;
+
+	if (dax_read(HMEM_IDLE, idle, sizeof(idle)) > 0)
+		snprintf(param, sizeof(param), " region_idle=%s", idle);
+	for (i = 0; i < NR_MODS; i++) {
+		if (!module_loaded(mods[i])) {
+			if (!noted[i])
+				ext_diag("%s %s: not reloaded", mods[i],
+					 module_builtin(mods[i]) ?
+					 "is built in" : "is not a loaded module");
+			noted[i] = true;
+			rc[i] = 1;
+			continue;
+		}
+		rc[i] = run_cmd(out, sizeof(out), "modprobe -r %s", mods[i]);
+		removed[i] = !module_loaded(mods[i]);
+		if (!removed[i] && !rc[i])
+			rc[i] = -EBUSY;
+	}
+	for (j = 0; j < NR_MODS; j++) {
+		i = load_order[j];
+		if (!removed[i])
+			continue;
+		load = run_cmd(out, sizeof(out), "modprobe %s%s", mods[i],
+			       i == 2 ? param : "");
+		if (load || !module_loaded(mods[i])) {
+			out[strcspn(out, "\n")] = '\0';
+			snprintf(why, len, "modprobe %s: %s", mods[i],
+				 out[0] ? out : "not loaded");
+			err = -1;
+		}
+		if (!is_bad(rc[i]))
+			rc[i] = load;
+		if (!rc[i] && !module_loaded(mods[i]))
+			rc[i] = -ENOENT;
+	}
+	sum[0] = '\0';
+	for (i = 0; i < NR_MODS; i++) {
+		if (rc[i] != 1)
+			count(OP_RELOAD_KMEM + i, rc[i]);
+		snprintf(sum + strlen(sum), slen - strlen(sum), "%s%s %s",
+			 i ? ", " : "", mods[i],
+			 rc[i] == 1 ? "skipped" : !rc[i] ? "reloaded" :
+			 removed[i] ? "not loaded back" : "refused");
+	}
+	for (i = 0; i < 100 && dax_region_find(&r); i++)
+		usleep(100000);
+	if (i == 100) {
+		snprintf(why, len, "no region after the reload");
+		err = -1;
+	}
+	return err;
+}
+
+/* a module reload between two pauses of the kmem process */
+static void reload_event(double t0, int *failed, char *why, size_t len)
+{
+	double t1 = now_s(), t2;
+	char sum[256] = "";
+
+	if (!kmem_pause()) {
+		snprintf(why, len, "kmem memory not released before a reload");
+		(*failed)++;
+		kmem_resume();
+		return;
+	}
+	t2 = now_s();
+	if (reload_modules(why, len, sum, sizeof(sum)))
+		(*failed)++;
+	kmem_resume();
+	ext_diag("reload at %.1f s: kmem released in %.0f ms, %s in %.0f ms",
+		 t1 - t0, (t2 - t1) * 1e3, sum, (now_s() - t2) * 1e3);
+}
+
 static uint64_t print_counts(bool bad)
 {
 	uint64_t total = 0;
@@ -535,7 +685,7 @@ static uint64_t print_counts(bool bad)
 	for (op = 0; op < NR_OPS; op++) {
 		total += counts->ok[op] + counts->failed[op] + counts->bad[op];
 		if (!bad)
-			ext_diag("%-13s %8llu ok %8llu refused", op_names[op],
+			ext_diag("%-17s %8llu ok %8llu refused", op_names[op],
 				 (unsigned long long)counts->ok[op],
 				 (unsigned long long)counts->failed[op]);
 		else if (counts->bad[op])
@@ -547,10 +697,13 @@ static uint64_t print_counts(bool bad)
 }
 
 /* the parent's part: the events at their times, then stop the workers */
-static void run_events(int secs, const char *pdev, int *bounce)
+static void run_events(int secs, const char *pdev, int *bounce,
+		       int *reload_failed, char *why, size_t len)
 {
 	double t0 = now_s(), t1, t2;
 
+	sleep_until(t0 + secs / 3.0);
+	reload_event(t0, reload_failed, why, len);
 	sleep_until(t0 + secs / 2.0);
 	t1 = now_s();
 	if (kmem_pause()) {
@@ -564,6 +717,8 @@ static void run_events(int secs, const char *pdev, int *bounce)
 		*bounce = -EBUSY;
 	}
 	kmem_resume();
+	sleep_until(t0 + secs * 2 / 3.0);
+	reload_event(t0, reload_failed, why, len);
 	sleep_until(t0 + secs);
 	__atomic_store_n(&counts->stop, 1, __ATOMIC_SEQ_CST);
 }
@@ -603,11 +758,11 @@ static bool kmem_setup(char *auto_online, size_t len)
 int main(void)
 {
 	static struct dax_state before;
-	int i, secs = stress_seconds(), bounce = -1;
+	int i, secs = stress_seconds(), bounce = -1, reload_failed = 0;
 	int left, blocks = 0, kmem_ram = 0;
 	long long delta;
 	uint64_t total, bad = 0, memtotal;
-	char pdev[PATH_MAX], m[DAX_MSG];
+	char pdev[PATH_MAX], m[DAX_MSG], why[DAX_MSG] = "ok";
 	char auto_online[32] = "";
 	bool kmem;
 	pid_t pids[WORKERS];
@@ -640,12 +795,15 @@ int main(void)
 		if (pids[i] == 0)
 			worker(i);
 	}
-	run_events(secs, pdev, &bounce);
+	run_events(secs, pdev, &bounce, &reload_failed, why, sizeof(why));
 	for (i = 0; i < WORKERS; i++)
 		if (pids[i] > 0)
 			waitpid(pids[i], NULL, 0);
 
 	total = print_counts(false);
+	ext_diag("%-17s %8llu polls of %d ms while the region or device_dax was gone",
+		 "absent", (unsigned long long)counts->absent,
+		 ABSENT_POLL_US / 1000);
 	for (i = 0; i < NR_OPS; i++)
 		bad += counts->bad[i];
 	print_counts(true);
@@ -655,6 +813,7 @@ int main(void)
 		   (unsigned long long)bad);
 	ext_result(bounce == 0, "stress_provider_unbind_bind: %s",
 		   bounce ? strerror(-bounce) : "ok");
+	ext_result(!reload_failed, "stress_module_reload: %s", why);
 
 	/* nothing of the region may stay System RAM */
 	if (!dax_region_find(&region) && kmem)
