@@ -15,7 +15,8 @@
  * kmem (also with the memory online, which leaves the device holding
  * it), onlines (movable) and offlines the blocks one by one or with the
  * device's `state` attribute, and switches the device between devdax
- * and system-ram with `daxctl reconfigure-device`.
+ * and system-ram with `daxctl reconfigure-device`; three ops in four
+ * are one that fits the device's state at that moment.
  *
  * At a third of the run and at two thirds the parent reloads kmem,
  * device_dax and dax_hmem (modprobe -r, then modprobe in the guest's
@@ -53,6 +54,7 @@
 #define PAUSE_TIMEOUT_S 120
 #define NR_MODS 3
 #define ABSENT_POLL_US 10000
+#define DAXCTL_WHY 400
 #define MEM_SYSFS "/sys/devices/system/memory"
 #define AUTO_ONLINE MEM_SYSFS "/auto_online_blocks"
 #define HMEM_IDLE "/sys/module/dax_hmem/parameters/region_idle"
@@ -68,6 +70,9 @@ enum stress_op {
 	/* the parent, in the order of mods[] */
 	OP_RELOAD_KMEM, OP_RELOAD_DEVICE_DAX, OP_RELOAD_DAX_HMEM, NR_OPS
 };
+
+/* the steps of carving the kmem device */
+enum { PREP_CREATE, PREP_SIZE, PREP_MAPPING, NR_PREP };
 
 #define NR_MIX_OPS (OP_MMAP + 1)
 #define NR_KMEM_OPS (OP_DAXCTL_DEVDAX - OP_KMEM_BIND + 1)
@@ -95,6 +100,9 @@ struct stress_counts {
 	uint64_t failed[NR_OPS];
 	uint64_t bad[NR_OPS];	/* errnos that mean a kernel inconsistency */
 	int bad_errno;
+	char daxctl_why[2][DAXCTL_WHY];	/* first refusal: system-ram, devdax */
+	uint64_t prep_fails[NR_PREP];	/* the kmem device could not be made */
+	int prep_errno[NR_PREP];
 };
 
 static struct stress_counts *counts;
@@ -366,6 +374,14 @@ static int kmem_release_all(void)
 	return left;
 }
 
+/* a failed step of kmem_prepare(), counted by step with its last errno */
+static int prep_failed(int step, int rc)
+{
+	counts->prep_fails[step]++;
+	counts->prep_errno[step] = -rc;
+	return rc;
+}
+
 /*
  * The kmem process's device: one memory block of the top KMEM_BLOCKS of
  * the region, created when there is none, carved again with a `mapping`
@@ -375,25 +391,27 @@ static int kmem_prepare(void)
 {
 	struct dax_dev_state d;
 	uint64_t start;
-	int rc;
+	int rc, on;
 
 	if (!kdev[0] || dax_dev_read(kdev, &d)) {
 		rc = dax_create(&region, kdev);
 		if (rc || dax_dev_read(kdev, &d)) {
 			kdev[0] = '\0';
-			return rc ? rc : -ENOENT;
+			return prep_failed(PREP_CREATE, rc ? rc : -ENOENT);
 		}
 	}
-	if (!strcmp(d.driver, "kmem") ||
+	/* kmem has it, it holds memory only kmem can take back, or it fits */
+	if (!strcmp(d.driver, "kmem") || dev_blocks(&d, NULL, &on, &rc) ||
 	    (d.nr == 1 && d.size == blk && d.r[0].start % blk == 0))
 		return 0;
 	if (d.driver[0])
 		dax_drv_write(d.driver, "unbind", kdev);
 	rc = dax_set_size(kdev, 0);
 	if (rc)
-		return rc;
+		return prep_failed(PREP_SIZE, rc);
 	start = kmem_start + (random() % KMEM_BLOCKS) * blk;
-	return dax_write_mapping(kdev, start, start + blk - 1);
+	rc = dax_write_mapping(kdev, start, start + blk - 1);
+	return rc ? prep_failed(PREP_MAPPING, rc) : 0;
 }
 
 static int kmem_bind(void)
@@ -411,14 +429,34 @@ static int kmem_bind(void)
 	return rc;
 }
 
+/* @out on one line: newlines become " | ", the last one is cut */
+static const char *one_line(char *out)
+{
+	size_t n = strlen(out);
+	char buf[1024] = "", *line, *save;
+
+	while (n && out[n - 1] == '\n')
+		out[--n] = '\0';
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s",
+			 buf[0] ? " | " : "", line);
+	snprintf(out, n + 1, "%s", buf);
+	return n ? out : "no output";
+}
+
 static int daxctl_mode(const char *mode)
 {
-	char out[1024];
+	bool devdax = !strcmp(mode, "devdax");
+	char out[1024], *why = counts->daxctl_why[devdax];
 	int rc;
 
 	rc = run_cmd(out, sizeof(out), DAXCTL " reconfigure-device %s-m %s %s",
-		     strcmp(mode, "devdax") ? "" : "-f ", mode, kdev);
+		     devdax ? "-f " : "", mode, kdev);
 	dax_drv_write("kmem", "remove_id", kdev);
+	/* the first refusal of each mode is printed */
+	if (rc && !why[0])
+		snprintf(why, DAXCTL_WHY, "%s", one_line(out));
 	return rc;
 }
 
@@ -460,6 +498,38 @@ static int kmem_op(enum stress_op op)
 	}
 }
 
+/*
+ * The kmem process's next op: three times in four one that fits the
+ * device's state (bind it when kmem does not have it, online offline
+ * blocks, offline online ones, or unbind or hand it back to devdax),
+ * else any, so that the refused ones are tried too.
+ */
+static enum stress_op kmem_pick(void)
+{
+	static const enum stress_op unbound[] = {
+		OP_KMEM_BIND, OP_DAXCTL_RAM,
+	};
+	static const enum stress_op offline[] = {
+		OP_KMEM_ONLINE, OP_KMEM_STATE_ON, OP_KMEM_UNBIND,
+		OP_DAXCTL_DEVDAX,
+	};
+	static const enum stress_op online[] = {
+		OP_KMEM_OFFLINE, OP_KMEM_UNPLUG, OP_KMEM_UNBIND,
+		OP_DAXCTL_DEVDAX,
+	};
+	struct dax_dev_state d;
+	int present, on, err;
+
+	if (random() % 4 == 0 || !kdev[0] || dax_dev_read(kdev, &d))
+		return OP_KMEM_BIND + random() % NR_KMEM_OPS;
+	present = dev_blocks(&d, NULL, &on, &err);
+	if (strcmp(d.driver, "kmem"))
+		return unbound[random() % ARRAY_SIZE(unbound)];
+	if (!present || on < present)
+		return offline[random() % ARRAY_SIZE(offline)];
+	return online[random() % ARRAY_SIZE(online)];
+}
+
 /* while the parent asks, release all memory of the region and wait */
 static void kmem_pause_point(void)
 {
@@ -486,7 +556,7 @@ static void worker(int nr)
 	while (!__atomic_load_n(&counts->stop, __ATOMIC_RELAXED)) {
 		if (kmem) {
 			kmem_pause_point();
-			op = OP_KMEM_BIND + random() % NR_KMEM_OPS;
+			op = kmem_pick();
 			count(op, kmem_op(op));
 		} else {
 			op = random() % NR_MIX_OPS;
@@ -804,6 +874,18 @@ int main(void)
 	ext_diag("%-17s %8llu polls of %d ms while the region or device_dax was gone",
 		 "absent", (unsigned long long)counts->absent,
 		 ABSENT_POLL_US / 1000);
+	ext_diag("kmem device not carved: create %llu (%s), size 0 %llu (%s), mapping %llu (%s)",
+		 (unsigned long long)counts->prep_fails[PREP_CREATE],
+		 strerror(counts->prep_errno[PREP_CREATE]),
+		 (unsigned long long)counts->prep_fails[PREP_SIZE],
+		 strerror(counts->prep_errno[PREP_SIZE]),
+		 (unsigned long long)counts->prep_fails[PREP_MAPPING],
+		 strerror(counts->prep_errno[PREP_MAPPING]));
+	for (i = 0; i < 2; i++)
+		if (counts->daxctl_why[i][0])
+			ext_diag("first daxctl -m %s refusal: %s",
+				 i ? "devdax" : "system-ram",
+				 counts->daxctl_why[i]);
 	for (i = 0; i < NR_OPS; i++)
 		bad += counts->bad[i];
 	print_counts(true);
