@@ -35,10 +35,10 @@
 #define MAX_NTH		20000
 #define DEVDAX_SIZE	(32 * SZ_2M - SZ_2M)
 /*
- * Measured on both kernels: the last point before __add_pages() (for
- * kmem the 11th WARNs in add_pages()); 0: not pinned yet, not walked.
+ * The last point before __add_pages(), measured: device_dax's 13th bind
+ * allocation and kmem's 11th (on both kernels) WARN in add_pages().
  */
-#define DEVDAX_BIND_POINTS	0
+#define DEVDAX_BIND_POINTS	12
 #define KMEM_BIND_POINTS	10
 
 /* fault attribute settings of the test, and the values to put back */
