@@ -42,7 +42,7 @@ ALLOC_DUMP_RE = re.compile(
 	r'page allocation failure: order:|vmalloc error: size|'
 	r'vmemmap alloc failure: order:|percpu: allocation failed')
 ALLOC_DUMP_END_RE = re.compile(r'</TASK>|Mem-Info:')
-FAULT_INJECTION_SUITES = ('dax_probe_faults_test',)
+FAULT_INJECTION_SUITES = ('dax_probe_faults_test', 'dax_stress_faults.sh')
 
 
 class Case:

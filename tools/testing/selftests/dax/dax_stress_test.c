@@ -35,6 +35,15 @@
  * was, its accounting invariant must hold, and the harness fails the run
  * on any splat.  The op counts are printed.
  *
+ * With --faults (dax_stress_faults.sh), failslab and fail_page_alloc
+ * fail FAULT_PERCENT of the allocations of the seven processes' own
+ * writes and reads (make-it-fail is set around each of them, the task
+ * filter keeps everyone else out).  Not around a device_dax bind or a
+ * new_id (which probes): their memremap_pages() reaches __add_pages(),
+ * whose failure WARNs in x86's add_pages(); nor for the kmem process,
+ * for the same reason.  Every answer must still be a clean errno, and at
+ * least one ENOMEM must show that failures were injected.
+ *
  * Skipped on stock 6.12: its rebinding with an open file underflows a
  * refcount (see dax_rebind_open_test), which this mix hits.
  */
@@ -45,6 +54,10 @@
 #include <time.h>
 
 #define NR_TESTS 6
+#define NR_FAULT_TESTS (NR_TESTS + 1)
+#define FAULT_PERCENT "3"
+#define FAULT_DIR "/sys/kernel/debug"
+#define MAKE_IT_FAIL "/proc/self/make-it-fail"
 #define WORKERS 8
 #define MAX_DEVS 24
 #define MAX_MAPPINGS 16
@@ -99,6 +112,7 @@ struct stress_counts {
 	uint64_t ok[NR_OPS];
 	uint64_t failed[NR_OPS];
 	uint64_t bad[NR_OPS];	/* errnos that mean a kernel inconsistency */
+	uint64_t enomem[NR_OPS];	/* ENOMEM answers, with --faults */
 	int bad_errno;
 	char daxctl_why[2][DAXCTL_WHY];	/* first refusal: system-ram, devdax */
 	uint64_t prep_fails[NR_PREP];	/* the kmem device could not be made */
@@ -107,6 +121,9 @@ struct stress_counts {
 
 static struct stress_counts *counts;
 static struct dax_region region;
+static bool faults;		/* --faults: the mix's ops fail allocations */
+static int fail_fd = -1;	/* the worker's make-it-fail, opened once */
+static int nr_tests = NR_TESTS;
 static uint64_t blk;		/* memory block size, 0: no kmem work */
 static uint64_t kmem_start;	/* first of the KMEM_BLOCKS blocks */
 static uint64_t mix_slots;	/* 2M slots the mix's `mapping` writes use */
@@ -115,7 +132,7 @@ static char kdev[DAX_NAME];	/* the kmem process's device */
 
 static void skip_rest(const char *why)
 {
-	while (ext_test_nr < NR_TESTS)
+	while (ext_test_nr < nr_tests)
 		ext_skip("stress", why);
 }
 
@@ -133,6 +150,9 @@ static void count(enum stress_op op, int rc)
 		counts->bad_errno = -rc;
 	} else {
 		__atomic_add_fetch(&counts->failed[op], 1, __ATOMIC_RELAXED);
+		if (rc == -ENOMEM)
+			__atomic_add_fetch(&counts->enomem[op], 1,
+					   __ATOMIC_RELAXED);
 	}
 }
 
@@ -547,12 +567,93 @@ static void kmem_pause_point(void)
 	}
 }
 
+/* ---- fault injection (--faults) ---------------------------------------- */
+
+/* the fault attributes of the run, and the values to put back */
+static const struct fault_setting {
+	const char *attr;
+	const char *val;
+} fault_settings[] = {
+	{ "failslab/task-filter", "Y" },
+	{ "failslab/ignore-gfp-wait", "N" },
+	{ "failslab/verbose", "0" },
+	{ "failslab/interval", "1" },
+	{ "failslab/times", "-1" },
+	{ "failslab/probability", FAULT_PERCENT },
+	{ "fail_page_alloc/task-filter", "Y" },
+	{ "fail_page_alloc/ignore-gfp-wait", "N" },
+	{ "fail_page_alloc/verbose", "0" },
+	{ "fail_page_alloc/min-order", "1" },
+	{ "fail_page_alloc/interval", "1" },
+	{ "fail_page_alloc/times", "-1" },
+	{ "fail_page_alloc/probability", FAULT_PERCENT },
+};
+
+static char fault_old[ARRAY_SIZE(fault_settings)][24];
+
+/* set the run's fault attributes; false (nothing set) without them */
+static bool faults_arm(void)
+{
+	char p[PATH_MAX];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fault_settings); i++) {
+		snprintf(p, sizeof(p), FAULT_DIR "/%s", fault_settings[i].attr);
+		if (dax_read(p, fault_old[i], sizeof(fault_old[i])) < 0)
+			return false;
+	}
+	for (i = 0; i < ARRAY_SIZE(fault_settings); i++) {
+		snprintf(p, sizeof(p), FAULT_DIR "/%s", fault_settings[i].attr);
+		dax_write_str(p, fault_settings[i].val);
+	}
+	return true;
+}
+
+/* put the fault attributes back, the probabilities first */
+static void faults_disarm(void)
+{
+	char p[PATH_MAX];
+	int i;
+
+	for (i = ARRAY_SIZE(fault_settings) - 1; i >= 0; i--) {
+		snprintf(p, sizeof(p), FAULT_DIR "/%s", fault_settings[i].attr);
+		if (fault_old[i][0])
+			dax_write_str(p, fault_old[i]);
+	}
+}
+
+/* whether the mix op runs with its allocations failing */
+static bool op_faults(enum stress_op op)
+{
+	return faults && op != OP_BIND && op != OP_NEW_ID;
+}
+
+/*
+ * The file stays open: opening it while make-it-fail is set could fail,
+ * and a write to it allocates nothing.
+ */
+static int do_op_faulting(enum stress_op op)
+{
+	int rc;
+
+	if (!op_faults(op) || fail_fd < 0)
+		return do_op(op);
+	if (pwrite(fail_fd, "1", 1, 0) != 1)
+		return do_op(op);
+	rc = do_op(op);
+	while (pwrite(fail_fd, "0", 1, 0) != 1)
+		;
+	return rc;
+}
+
 static void worker(int nr)
 {
 	bool kmem = nr == 0 && blk;
 	enum stress_op op;
 
 	srandom(getpid() ^ nr);
+	if (faults && !kmem)
+		fail_fd = open(MAKE_IT_FAIL, O_WRONLY | O_CLOEXEC);
 	while (!__atomic_load_n(&counts->stop, __ATOMIC_RELAXED)) {
 		if (kmem) {
 			kmem_pause_point();
@@ -566,7 +667,7 @@ static void worker(int nr)
 				usleep(ABSENT_POLL_US);
 				continue;
 			}
-			count(op, do_op(op));
+			count(op, do_op_faulting(op));
 		}
 	}
 	_exit(0);
@@ -755,9 +856,11 @@ static uint64_t print_counts(bool bad)
 	for (op = 0; op < NR_OPS; op++) {
 		total += counts->ok[op] + counts->failed[op] + counts->bad[op];
 		if (!bad)
-			ext_diag("%-17s %8llu ok %8llu refused", op_names[op],
+			ext_diag("%-17s %8llu ok %8llu refused (%llu ENOMEM)",
+				 op_names[op],
 				 (unsigned long long)counts->ok[op],
-				 (unsigned long long)counts->failed[op]);
+				 (unsigned long long)counts->failed[op],
+				 (unsigned long long)counts->enomem[op]);
 		else if (counts->bad[op])
 			ext_diag("%s: %llu answered %s", op_names[op],
 				 (unsigned long long)counts->bad[op],
@@ -825,7 +928,17 @@ static bool kmem_setup(char *auto_online, size_t len)
 	return true;
 }
 
-int main(void)
+static uint64_t enomem_total(void)
+{
+	uint64_t n = 0;
+	int op;
+
+	for (op = 0; op < NR_OPS; op++)
+		n += counts->enomem[op];
+	return n;
+}
+
+int main(int argc, char **argv)
 {
 	static struct dax_state before;
 	int i, secs = stress_seconds(), bounce = -1, reload_failed = 0;
@@ -837,7 +950,10 @@ int main(void)
 	bool kmem;
 	pid_t pids[WORKERS];
 
-	ext_plan(NR_TESTS);
+	faults = argc > 1 && !strcmp(argv[1], "--faults");
+	if (faults)
+		nr_tests = NR_FAULT_TESTS;
+	ext_plan(nr_tests);
 	if (dax_impl_is_stock()) {
 		skip_rest("stock: a file outliving a rebind underflows a refcount");
 		return 0;
@@ -859,6 +975,10 @@ int main(void)
 	memtotal = dax_memtotal();
 	mix_slots = region.size / SZ_2M;
 	kmem = kmem_setup(auto_online, sizeof(auto_online));
+	if (faults && !faults_arm()) {
+		skip_rest("no failslab or fail_page_alloc in debugfs");
+		return 0;
+	}
 
 	for (i = 0; i < WORKERS; i++) {
 		pids[i] = fork();
@@ -869,6 +989,8 @@ int main(void)
 	for (i = 0; i < WORKERS; i++)
 		if (pids[i] > 0)
 			waitpid(pids[i], NULL, 0);
+	if (faults)
+		faults_disarm();
 
 	total = print_counts(false);
 	ext_diag("%-17s %8llu polls of %d ms while the region or device_dax was gone",
@@ -893,6 +1015,10 @@ int main(void)
 		   "stress_no_inconsistency_errno: %llu ops by %d processes in %d s, %llu EIO/EUCLEAN/EFAULT",
 		   (unsigned long long)total, WORKERS, secs,
 		   (unsigned long long)bad);
+	if (faults)
+		ext_result(enomem_total() > 0,
+			   "stress_faults_injected: %llu ENOMEM answers with %s%% of the allocations failing",
+			   (unsigned long long)enomem_total(), FAULT_PERCENT);
 	ext_result(bounce == 0, "stress_provider_unbind_bind: %s",
 		   bounce ? strerror(-bounce) : "ok");
 	ext_result(!reload_failed, "stress_module_reload: %s", why);

@@ -6,3 +6,4 @@ TEST_GEN_PROGS += dax_probe_teardown_race_test
 TEST_GEN_PROGS += dax_stress_test
 TEST_GEN_PROGS += dax_probe_faults_test
 TEST_GEN_PROGS += dax_killable_writer_test
+TEST_PROGS += dax_stress_faults.sh
