@@ -130,6 +130,30 @@ static long mem_free_kb(void)
 }
 
 /* A new size-0 device; its name goes to @name. */
+/* bytes waiting to be scrubbed, or -1 on kernels without scrubbing */
+static long long pending_bytes(void)
+{
+	char buf[64];
+	FILE *f = fopen(REGION "/scrub_pending", "r");
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strtoll(buf, NULL, 10);
+}
+
+/*
+ * Where the kernel scrubs freed memory, wait until nothing is pending, so
+ * that no cell pays for clearing the memory an earlier cell gave back.
+ */
+static void wait_scrubbed(void)
+{
+	while (pending_bytes() > 0)
+		usleep(1000);
+}
+
 static void create_device(char *name, size_t len)
 {
 	must_write(REGION "/create", "1");
@@ -220,6 +244,7 @@ static double touch_pass(int fd, size_t size, size_t step)
 	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
 		die("mmap %zu: %s", size, strerror(errno));
+	wait_scrubbed();
 	t0 = now_ns();
 	for (off = 0; off < size; off += step)
 		map[off] = 1;
@@ -299,6 +324,7 @@ static void bench_bind(unsigned long long size, unsigned long long align)
 	create_device(name, sizeof(name));
 	dev_write(name, "align", align);
 	dev_write(name, "size", size);
+	wait_scrubbed();
 	before = mem_free_kb();
 	t0 = now_ns();
 	bind_to(DRIVER, name);
@@ -324,38 +350,64 @@ static void group_bind(void)
 				bench_bind(size, aligns[a]);
 }
 
+enum { CYCLE_CREATE, CYCLE_BIND, CYCLE_UNBIND, CYCLE_DELETE, NR_CYCLE };
+
+static const char *const cycle_steps[NR_CYCLE] = {
+	"create", "bind", "unbind", "delete",
+};
+
 /*
  * @nr devices of an equal share of the region: create + size + bind +
  * unbind + delete each, all devices through each step in turn; us per
- * device and cycle.
+ * device for the whole cycle and for each step.  Where the kernel
+ * scrubs, also the time from the last delete until the memory the
+ * devices gave back is clear (a cost stock does not pay: it hands the
+ * old contents to the next owner).
  */
 static void bench_cycle(int nr)
 {
 	unsigned long long each = region_size / nr / SZ_2M * SZ_2M;
 	char (*names)[64] = calloc(nr, sizeof(*names));
+	double t[NR_CYCLE] = { 0 }, t0, all = 0;
 	char bname[64];
-	double t0;
-	int i;
+	int i, step;
 
 	if (!names)
 		die("no memory");
 	if (each > 16 * SZ_2M)
 		each = 16 * SZ_2M;
-	t0 = now_ns();
-	for (i = 0; i < nr; i++) {
-		create_device(names[i], sizeof(names[i]));
-		dev_write(names[i], "size", each);
+	wait_scrubbed();
+	for (step = 0; step < NR_CYCLE; step++) {
+		t0 = now_ns();
+		for (i = 0; i < nr; i++) {
+			if (step == CYCLE_CREATE) {
+				create_device(names[i], sizeof(names[i]));
+				dev_write(names[i], "size", each);
+			} else if (step == CYCLE_BIND) {
+				bind_to(DRIVER, names[i]);
+			} else if (step == CYCLE_UNBIND) {
+				unbind_from(DRIVER, names[i]);
+			} else {
+				destroy_device(names[i]);
+			}
+		}
+		t[step] = now_ns() - t0;
+		all += t[step];
 	}
-	for (i = 0; i < nr; i++)
-		bind_to(DRIVER, names[i]);
-	for (i = 0; i < nr; i++)
-		unbind_from(DRIVER, names[i]);
-	for (i = 0; i < nr; i++)
-		destroy_device(names[i]);
-	t0 = now_ns() - t0;
 	free(names);
 	snprintf(bname, sizeof(bname), "cycle_devices_%d", nr);
-	report(bname, t0 / nr / 1e3, "us/device");
+	report(bname, all / nr / 1e3, "us/device");
+	for (step = 0; step < NR_CYCLE; step++) {
+		snprintf(bname, sizeof(bname), "cycle_devices_%d_%s", nr,
+			 cycle_steps[step]);
+		report(bname, t[step] / nr / 1e3, "us/device");
+	}
+	if (pending_bytes() < 0)
+		return;
+	t0 = now_ns();
+	wait_scrubbed();
+	snprintf(bname, sizeof(bname), "cycle_devices_%d_scrub", nr);
+	report(bname, (now_ns() - t0) / nr / 1e3, "us/device");
 }
 
 /*
@@ -369,6 +421,7 @@ static void bench_resize(int nr)
 	char name[64], bname[64];
 	int i;
 
+	wait_scrubbed();
 	create_device(name, sizeof(name));
 	make_ranges(name, nr, SZ_2M, SZ_4K);
 	for (i = 0; i < 32; i++) {
@@ -398,6 +451,7 @@ static void bench_mapping(int nr)
 	double ns = 0, t0;
 	int i;
 
+	wait_scrubbed();
 	create_device(name, sizeof(name));
 	dev_write(name, "align", SZ_4K);
 	dev_path(path, sizeof(path), name, "mapping");
@@ -466,6 +520,7 @@ static void bench_kmem(unsigned long long size, int nr)
 	double on = 0, off = 0;
 	int i, gap;
 
+	wait_scrubbed();
 	create_device(name, sizeof(name));
 	gap = make_ranges(name, nr, chunk, SZ_2M);
 	write_attr("/sys/devices/system/memory/auto_online_blocks", "offline");
@@ -500,20 +555,6 @@ static void group_kmem(void)
 	}
 }
 
-/* bytes waiting to be scrubbed, or -1 on kernels without scrubbing */
-static long long pending_bytes(void)
-{
-	char buf[64];
-	FILE *f = fopen(REGION "/scrub_pending", "r");
-
-	if (!f)
-		return -1;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	return strtoll(buf, NULL, 10);
-}
-
 /*
  * A device of @size bound to device_dax and unbound again (so the
  * memory counts as written), then given back: ms for the `size` 0 and
@@ -525,8 +566,7 @@ static void bench_release(unsigned long long size)
 	char name[64], bname[96];
 	double t0, t1;
 
-	while (pending_bytes() > 0)
-		usleep(1000);
+	wait_scrubbed();
 	create_device(name, sizeof(name));
 	dev_write(name, "size", size);
 	bind_to(DRIVER, name);
@@ -538,8 +578,7 @@ static void bench_release(unsigned long long size)
 	report(bname, (t1 - t0) / 1e6, "ms");
 	if (pending_bytes() < 0)
 		return;
-	while (pending_bytes() > 0)
-		usleep(1000);
+	wait_scrubbed();
 	snprintf(bname, sizeof(bname), "scrub_%llug", size / SZ_1G);
 	report(bname, size / (double)SZ_1G / ((now_ns() - t0) / 1e9), "GiB/s");
 }
