@@ -937,4 +937,58 @@ static inline int dax_write_nth_fault(int nth_fd, const char *path,
 	return rc;
 }
 
+/* A fault-injection attribute under debugfs and the value to give it. */
+struct dax_fault_attr {
+	const char *attr;	/* e.g. "failslab/verbose" */
+	const char *val;
+};
+
+#define DAX_FAULT_DIR	"/sys/kernel/debug"
+#define DAX_FAULT_OLD	24	/* room for an attribute's old value */
+
+/*
+ * Save the value of each of the @n attributes of @a in @old (which may
+ * be memory the harness shares with a teardown in the parent), then set
+ * them all. Returns 0, or -errno of the first one that cannot be read
+ * (nothing is set then: FAILSLAB, FAIL_PAGE_ALLOC or debugfs missing)
+ * or written.
+ */
+static inline int dax_faults_set(const struct dax_fault_attr *a, size_t n,
+				 char (*old)[DAX_FAULT_OLD])
+{
+	char p[PATH_MAX];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), DAX_FAULT_DIR "/%s", a[i].attr);
+		rc = dax_read(p, old[i], DAX_FAULT_OLD);
+		if (rc < 0) {
+			old[i][0] = '\0';
+			return rc;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), DAX_FAULT_DIR "/%s", a[i].attr);
+		rc = dax_write_str(p, a[i].val);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Put back the values saved in @old, last first (list probabilities last). */
+static inline void dax_faults_restore(const struct dax_fault_attr *a,
+				      size_t n, char (*old)[DAX_FAULT_OLD])
+{
+	char p[PATH_MAX];
+
+	while (n--) {
+		if (!old[n][0])
+			continue;
+		snprintf(p, sizeof(p), DAX_FAULT_DIR "/%s", a[n].attr);
+		dax_write_str(p, old[n]);
+	}
+}
+
 #endif /* DAX_COMMON_CHARDEV_H */

@@ -30,7 +30,6 @@
 #include "kselftest_harness.h"
 #include "dax_common.h"
 
-#define FAULT_DIR	"/sys/kernel/debug"
 #define AUTO_ONLINE	"/sys/devices/system/memory/auto_online_blocks"
 #define MAX_NTH		20000
 #define DEVDAX_SIZE	(32 * SZ_2M - SZ_2M)
@@ -41,11 +40,8 @@
 #define DEVDAX_BIND_POINTS	12
 #define KMEM_BIND_POINTS	10
 
-/* fault attribute settings of the test, and the values to put back */
-static const struct fault_setting {
-	const char *attr;
-	const char *val;
-} settings[] = {
+/* the fault attributes of the test (saved and put back around it) */
+static const struct dax_fault_attr fault_attrs[] = {
 	{ "failslab/ignore-gfp-wait", "N" },
 	{ "failslab/verbose", "0" },
 	{ "fail_page_alloc/ignore-gfp-wait", "N" },
@@ -53,12 +49,10 @@ static const struct fault_setting {
 	{ "fail_page_alloc/min-order", "1" },
 };
 
-#define NR_SETTINGS	ARRAY_SIZE(settings)
-
 FIXTURE(faults) {
+	char old[ARRAY_SIZE(fault_attrs)][DAX_FAULT_OLD];
 	struct dax_region r;
 	struct dax_state start;
-	char old[NR_SETTINGS][16];
 	char auto_online[32];
 	char dev[DAX_NAME];
 	const char *drv;
@@ -93,11 +87,6 @@ FIXTURE_VARIANT_ADD(faults, kmem) {
 	.drv = "kmem",
 	.bind_points = KMEM_BIND_POINTS,
 };
-
-static int fault_path(const char *attr, char *p)
-{
-	return snprintf(p, PATH_MAX, FAULT_DIR "/%s", attr);
-}
 
 /* the device with one block-aligned range of two memory blocks */
 static int make_kmem_dev(FIXTURE_DATA(faults) *self)
@@ -139,8 +128,7 @@ static void wait_scrubbed(const struct dax_region *r)
 FIXTURE_SETUP(faults)
 {
 	struct dax_dev_state d;
-	char p[PATH_MAX];
-	unsigned int i;
+	int rc;
 
 	self->nth = -1;
 	self->drv = variant->drv;
@@ -149,16 +137,11 @@ FIXTURE_SETUP(faults)
 	wait_scrubbed(&self->r);
 	if (self->start.avail != self->r.size)
 		SKIP(return, "region already has allocations");
-	for (i = 0; i < NR_SETTINGS; i++) {
-		fault_path(settings[i].attr, p);
-		if (dax_read(p, self->old[i], sizeof(self->old[i])) < 0)
-			SKIP(return, "no %s (FAILSLAB, FAIL_PAGE_ALLOC, debugfs)",
-			     p);
-	}
-	for (i = 0; i < NR_SETTINGS; i++) {
-		fault_path(settings[i].attr, p);
-		ASSERT_EQ(0, dax_write_str(p, settings[i].val)) TH_LOG("%s", p);
-	}
+	rc = dax_faults_set(fault_attrs, ARRAY_SIZE(fault_attrs), self->old);
+	if (rc == -ENOENT)
+		SKIP(return,
+		     "no fault attributes in debugfs (FAILSLAB, FAIL_PAGE_ALLOC)");
+	ASSERT_EQ(0, rc) TH_LOG("fault attributes: %s", strerror(-rc));
 	/* hot-plugged blocks stay offline: nothing to offline on unbind */
 	if (dax_read(AUTO_ONLINE, self->auto_online,
 		     sizeof(self->auto_online)) > 0)
@@ -185,16 +168,8 @@ FIXTURE_SETUP(faults)
 
 FIXTURE_TEARDOWN_PARENT(faults)
 {
-	char p[PATH_MAX];
-	unsigned int i;
-
 	DAX_TEARDOWN_BEGIN();
-	for (i = 0; i < NR_SETTINGS; i++) {
-		if (!self->old[i][0])
-			continue;
-		fault_path(settings[i].attr, p);
-		dax_write_str(p, self->old[i]);
-	}
+	dax_faults_restore(fault_attrs, ARRAY_SIZE(fault_attrs), self->old);
 	if (self->auto_online[0])
 		dax_write_str(AUTO_ONLINE, self->auto_online);
 	if (self->dev[0]) {

@@ -56,7 +56,6 @@
 #define NR_TESTS 6
 #define NR_FAULT_TESTS (NR_TESTS + 1)
 #define FAULT_PERCENT "3"
-#define FAULT_DIR "/sys/kernel/debug"
 #define MAKE_IT_FAIL "/proc/self/make-it-fail"
 #define WORKERS 8
 #define MAX_DEVS 24
@@ -569,58 +568,24 @@ static void kmem_pause_point(void)
 
 /* ---- fault injection (--faults) ---------------------------------------- */
 
-/* the fault attributes of the run, and the values to put back */
-static const struct fault_setting {
-	const char *attr;
-	const char *val;
-} fault_settings[] = {
+/* the fault attributes of the run, the probabilities last */
+static const struct dax_fault_attr fault_attrs[] = {
 	{ "failslab/task-filter", "Y" },
 	{ "failslab/ignore-gfp-wait", "N" },
 	{ "failslab/verbose", "0" },
 	{ "failslab/interval", "1" },
 	{ "failslab/times", "-1" },
-	{ "failslab/probability", FAULT_PERCENT },
 	{ "fail_page_alloc/task-filter", "Y" },
 	{ "fail_page_alloc/ignore-gfp-wait", "N" },
 	{ "fail_page_alloc/verbose", "0" },
 	{ "fail_page_alloc/min-order", "1" },
 	{ "fail_page_alloc/interval", "1" },
 	{ "fail_page_alloc/times", "-1" },
+	{ "failslab/probability", FAULT_PERCENT },
 	{ "fail_page_alloc/probability", FAULT_PERCENT },
 };
 
-static char fault_old[ARRAY_SIZE(fault_settings)][24];
-
-/* set the run's fault attributes; false (nothing set) without them */
-static bool faults_arm(void)
-{
-	char p[PATH_MAX];
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(fault_settings); i++) {
-		snprintf(p, sizeof(p), FAULT_DIR "/%s", fault_settings[i].attr);
-		if (dax_read(p, fault_old[i], sizeof(fault_old[i])) < 0)
-			return false;
-	}
-	for (i = 0; i < ARRAY_SIZE(fault_settings); i++) {
-		snprintf(p, sizeof(p), FAULT_DIR "/%s", fault_settings[i].attr);
-		dax_write_str(p, fault_settings[i].val);
-	}
-	return true;
-}
-
-/* put the fault attributes back, the probabilities first */
-static void faults_disarm(void)
-{
-	char p[PATH_MAX];
-	int i;
-
-	for (i = ARRAY_SIZE(fault_settings) - 1; i >= 0; i--) {
-		snprintf(p, sizeof(p), FAULT_DIR "/%s", fault_settings[i].attr);
-		if (fault_old[i][0])
-			dax_write_str(p, fault_old[i]);
-	}
-}
+static char fault_old[ARRAY_SIZE(fault_attrs)][DAX_FAULT_OLD];
 
 /* whether the mix op runs with its allocations failing */
 static bool op_faults(enum stress_op op)
@@ -975,7 +940,10 @@ int main(int argc, char **argv)
 	memtotal = dax_memtotal();
 	mix_slots = region.size / SZ_2M;
 	kmem = kmem_setup(auto_online, sizeof(auto_online));
-	if (faults && !faults_arm()) {
+	if (faults &&
+	    dax_faults_set(fault_attrs, ARRAY_SIZE(fault_attrs), fault_old)) {
+		dax_faults_restore(fault_attrs, ARRAY_SIZE(fault_attrs),
+				   fault_old);
 		skip_rest("no failslab or fail_page_alloc in debugfs");
 		return 0;
 	}
@@ -990,7 +958,8 @@ int main(int argc, char **argv)
 		if (pids[i] > 0)
 			waitpid(pids[i], NULL, 0);
 	if (faults)
-		faults_disarm();
+		dax_faults_restore(fault_attrs, ARRAY_SIZE(fault_attrs),
+				   fault_old);
 
 	total = print_counts(false);
 	ext_diag("%-17s %8llu polls of %d ms while the region or device_dax was gone",
