@@ -108,8 +108,9 @@
  * needs none of it, and the region's teardown flushes the worker with
  * neither held.
  *
- * dax_bus_lock guards the drivers' id lists. It is taken on its own or
- * inside (1), and nothing else is acquired while it is held.
+ * dax_bus_lock guards the one list of the names written to the drivers'
+ * new_id, each entry with its driver. It is taken on its own or inside
+ * (1), and nothing else is acquired while it is held.
  *
  * A dev_dax is never added to or deleted from the bus with the region lock
  * held: registering may probe a driver, which takes the lock in
@@ -151,10 +152,15 @@ DEFINE_GUARD_COND(device, _intr, !device_lock_interruptible(_T))
 /* "dax" + two unsigned ints + "." + NUL */
 #define DAX_DEV_NAME_MAX 32
 
+/* a device name written to a driver's new_id */
 struct dax_id {
 	struct list_head list;
+	const struct dax_device_driver *drv;
 	char name[DAX_DEV_NAME_MAX];
 };
+
+/* every driver's ids, so that a match looks through one list */
+static LIST_HEAD(dax_ids);
 
 #define to_dax_drv(__drv) \
 	container_of_const(__drv, struct dax_device_driver, drv)
@@ -195,23 +201,34 @@ static struct dax_id *dax_id_find(const struct dax_device_driver *dax_drv,
 	struct dax_id *entry;
 
 	lockdep_assert_held(&dax_bus_lock);
-	list_for_each_entry(entry, &dax_drv->ids, list)
-		if (!strcmp(entry->name, name))
+	list_for_each_entry(entry, &dax_ids, list)
+		if (entry->drv == dax_drv && !strcmp(entry->name, name))
 			return entry;
 	return NULL;
 }
 
-struct dax_id_query {
-	const struct dax_device_driver *asking;
-	const char *name;
+enum dax_id_holder {
+	DAX_ID_HELD_BY_NONE,
+	DAX_ID_HELD_BY_ASKING,
+	DAX_ID_HELD_BY_OTHER,
 };
 
-static int dax_id_held_by_other(struct device_driver *drv, void *data)
+/* whose new_id named @name: @dax_drv's, only other drivers', or none */
+static enum dax_id_holder dax_id_holder(const struct dax_device_driver *dax_drv,
+					const char *name)
 {
-	const struct dax_device_driver *dax_drv = to_dax_drv(drv);
-	const struct dax_id_query *query = data;
+	enum dax_id_holder holder = DAX_ID_HELD_BY_NONE;
+	struct dax_id *entry;
 
-	return dax_drv != query->asking && dax_id_find(dax_drv, query->name);
+	lockdep_assert_held(&dax_bus_lock);
+	list_for_each_entry(entry, &dax_ids, list) {
+		if (strcmp(entry->name, name))
+			continue;
+		if (entry->drv == dax_drv)
+			return DAX_ID_HELD_BY_ASKING;
+		holder = DAX_ID_HELD_BY_OTHER;
+	}
+	return holder;
 }
 
 static enum dax_driver_type dev_dax_default_type(const struct dev_dax *dev_dax)
@@ -230,16 +247,12 @@ static enum dax_driver_type dev_dax_default_type(const struct dev_dax *dev_dax)
 static int dax_match(struct device *dev, const struct device_driver *drv)
 {
 	const struct dax_device_driver *dax_drv = to_dax_drv(drv);
-	struct dax_id_query query = {
-		.asking = dax_drv,
-		.name = dev_name(dev),
-	};
+	enum dax_id_holder holder;
 
-	guard(mutex)(&dax_bus_lock);
-	if (dax_id_find(dax_drv, query.name))
-		return 1;
-	if (bus_for_each_drv(drv->bus, NULL, &query, dax_id_held_by_other))
-		return 0;
+	scoped_guard(mutex, &dax_bus_lock)
+		holder = dax_id_holder(dax_drv, dev_name(dev));
+	if (holder != DAX_ID_HELD_BY_NONE)
+		return holder == DAX_ID_HELD_BY_ASKING;
 	return dax_drv->type == dev_dax_default_type(to_dev_dax(dev));
 }
 
@@ -264,8 +277,9 @@ static int dax_id_add(struct dax_device_driver *dax_drv, const char *name)
 	entry = kzalloc(sizeof(*entry), GFP_KERNEL);
 	if (!entry)
 		return -ENOMEM;
+	entry->drv = dax_drv;
 	strscpy(entry->name, name);
-	list_add_tail(&entry->list, &dax_drv->ids);
+	list_add_tail(&entry->list, &dax_ids);
 	return 0;
 }
 
@@ -1817,7 +1831,6 @@ int __dax_driver_register(struct dax_device_driver *dax_drv,
 	if (!dax_drv->probe)
 		return -EINVAL;
 
-	INIT_LIST_HEAD(&dax_drv->ids);
 	dax_drv->drv.name = mod_name;
 	dax_drv->drv.mod_name = mod_name;
 	dax_drv->drv.owner = module;
@@ -1839,7 +1852,9 @@ void dax_driver_unregister(struct dax_device_driver *dax_drv)
 	driver_unregister(&dax_drv->drv);
 
 	guard(mutex)(&dax_bus_lock);
-	list_for_each_entry_safe(entry, next, &dax_drv->ids, list) {
+	list_for_each_entry_safe(entry, next, &dax_ids, list) {
+		if (entry->drv != dax_drv)
+			continue;
 		list_del(&entry->list);
 		kfree(entry);
 	}

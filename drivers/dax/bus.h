@@ -55,14 +55,12 @@ enum dax_driver_type {
 /**
  * struct dax_device_driver - a driver for dax bus devices
  * @drv: driver core; registered by __dax_driver_register()
- * @ids: device names written to new_id, owned by the bus core
  * @type: devices matched by default, see enum dax_driver_type
  * @probe: bind to a device; required
  * @remove: unbind from a device; optional
  */
 struct dax_device_driver {
 	struct device_driver drv;
-	struct list_head ids;
 	enum dax_driver_type type;
 	int (*probe)(struct dev_dax *dev);
 	void (*remove)(struct dev_dax *dev);
