@@ -147,6 +147,10 @@ def dax_suites_wanted(args, tree_dir):
 	return filter_matches(args, names)
 
 
+# seconds a guest suite may run on the debug kernel (900 otherwise)
+DEBUG_SUITE_TIMEOUT = 2700
+
+
 def kernel_cmdline(args, impl, job, layout):
 	parts = ['console=ttyS0,115200', 'panic=-1', 'loglevel=7',
 		 'no_hash_pointers', layout.cmdline(), f'dax_vm.job={job}',
@@ -154,8 +158,9 @@ def kernel_cmdline(args, impl, job, layout):
 	if args.filter:
 		parts.append(f'dax_vm.filter={args.filter}')
 	if args.debug:
-		# PAGE_POISONING is built in but off unless asked for
-		parts.append('page_poison=1')
+		# PAGE_POISONING is built in but off unless asked for; KASAN
+		# and poisoning make a suite several times slower
+		parts += ['page_poison=1', f'dax_vm.suite_timeout={DEBUG_SUITE_TIMEOUT}']
 	return ' '.join(parts)
 
 
