@@ -107,31 +107,49 @@ static int devdax_cmp_pgoff(const void *key, const void *elt)
 	return 0;
 }
 
-/* does @dr hold the page offset @pgoff? */
-static bool devdax_range_holds(const struct dev_dax_range *dr, pgoff_t pgoff)
+/*
+ * The physical address of [@pgoff, @pgoff + @size) in @dr, or -1 when
+ * @dr does not hold all of it.  @pgoff is below ULONG_MAX >> PAGE_SHIFT
+ * (devdax_get_unmapped_area() and the mm's own checks), so the byte
+ * offset cannot overflow.
+ */
+static phys_addr_t devdax_range_phys(const struct dev_dax_range *dr,
+				     pgoff_t pgoff, unsigned long size)
 {
-	return pgoff >= dr->pgoff && pgoff - dr->pgoff < devdax_range_pages(dr);
+	u64 len = range_len(&dr->range);
+	u64 offset;
+
+	if (pgoff < dr->pgoff)
+		return -1;
+	offset = PFN_PHYS((u64)(pgoff - dr->pgoff));
+	if (offset >= len || size > len - offset)
+		return -1;
+	return dr->range.start + offset;
 }
 
 /*
- * Faults mostly walk a mapping in order, so the range that served the
- * last lookup, or the one after it, almost always serves the next one.
- * The remembered index is only a hint: it is checked against @nr_range
- * before use, and racing faults at most overwrite each other's hint.
+ * The lookup the remembered range did not serve: the range after it
+ * (a mapping walked in order), else a binary search.  The range found
+ * is remembered for the next lookup.  Kept out of line so that the
+ * remembered range's hit, the common case, needs no stack frame.
  */
-static const struct dev_dax_range *devdax_hinted_range(struct dev_dax *dev_dax,
-						       pgoff_t pgoff)
+static noinline phys_addr_t
+devdax_search_phys(struct dev_dax *dev_dax, unsigned int hint, pgoff_t pgoff,
+		   unsigned long size)
 {
 	unsigned int nr = dev_dax->nr_range;
-	unsigned int i = READ_ONCE(dev_dax->last_range);
+	const struct dev_dax_range *dr = NULL;
 
-	if (i < nr && devdax_range_holds(&dev_dax->ranges[i], pgoff))
-		return &dev_dax->ranges[i];
-	if (i + 1 < nr && devdax_range_holds(&dev_dax->ranges[i + 1], pgoff)) {
-		WRITE_ONCE(dev_dax->last_range, i + 1);
-		return &dev_dax->ranges[i + 1];
-	}
-	return NULL;
+	if (hint + 1 < nr &&
+	    devdax_range_phys(&dev_dax->ranges[hint + 1], pgoff, size) != -1)
+		dr = &dev_dax->ranges[hint + 1];
+	else if (nr)
+		dr = bsearch(&pgoff, dev_dax->ranges, nr, sizeof(*dr),
+			     devdax_cmp_pgoff);
+	if (!dr)
+		return -1;
+	WRITE_ONCE(dev_dax->last_range, dr - dev_dax->ranges);
+	return devdax_range_phys(dr, pgoff, size);
 }
 
 /**
@@ -141,9 +159,11 @@ static const struct dev_dax_range *devdax_hinted_range(struct dev_dax *dev_dax,
  * @size: length of the access starting at @pgoff
  *
  * The ranges of @dev_dax are sorted by page offset and cover the device
- * without holes.  The range of the previous lookup and its successor are
- * tried first; otherwise the range holding @pgoff is found by binary
- * search and remembered for the next lookup.
+ * without holes.  Faults mostly walk a mapping in order, so the range
+ * that served the last lookup almost always serves the next one: it is
+ * tried first, then its successor, then a binary search.  The remembered
+ * index is only a hint, checked against the number of ranges before
+ * use; racing faults at most overwrite each other's hint.
  * tools/testing/nvdimm provides a strong definition that replaces this one.
  *
  * Return: the physical address backing @pgoff, or -1 when @pgoff is past
@@ -152,25 +172,16 @@ static const struct dev_dax_range *devdax_hinted_range(struct dev_dax *dev_dax,
 __weak phys_addr_t dax_pgoff_to_phys(struct dev_dax *dev_dax,
 				     pgoff_t pgoff, unsigned long size)
 {
-	const struct dev_dax_range *dr;
-	u64 offset;
+	unsigned int hint = READ_ONCE(dev_dax->last_range);
 
-	if (!dev_dax->nr_range || !size)
-		return -1;
+	if (likely(hint < dev_dax->nr_range)) {
+		phys_addr_t phys = devdax_range_phys(&dev_dax->ranges[hint],
+						     pgoff, size);
 
-	dr = devdax_hinted_range(dev_dax, pgoff);
-	if (!dr) {
-		dr = bsearch(&pgoff, dev_dax->ranges, dev_dax->nr_range,
-			     sizeof(*dr), devdax_cmp_pgoff);
-		if (!dr)
-			return -1;
-		WRITE_ONCE(dev_dax->last_range, dr - dev_dax->ranges);
+		if (likely(phys != -1))
+			return phys;
 	}
-
-	offset = PFN_PHYS((u64)(pgoff - dr->pgoff));
-	if (size > range_len(&dr->range) - offset)
-		return -1;
-	return dr->range.start + offset;
+	return devdax_search_phys(dev_dax, hint, pgoff, size);
 }
 
 /*
@@ -179,11 +190,10 @@ __weak phys_addr_t dax_pgoff_to_phys(struct dev_dax *dev_dax,
  * device pages only carry this in their head page.
  */
 static void devdax_own_pages(struct vm_fault *vmf, struct dev_dax *dev_dax,
-			     unsigned long pfn, unsigned long start,
+			     unsigned long pfn, pgoff_t index,
 			     unsigned long size)
 {
 	struct address_space *mapping = vmf->vma->vm_file->f_mapping;
-	pgoff_t index = linear_page_index(vmf->vma, start);
 	unsigned long nr = size >> PAGE_SHIFT;
 	unsigned long step = 1;
 	unsigned long n;
@@ -219,6 +229,11 @@ static vm_fault_t devdax_insert_pfn(struct vm_fault *vmf, pfn_t pfn,
  * Map one @size chunk around the faulting address.  Only faults of
  * exactly the device alignment are served: smaller ones cannot be
  * expressed, larger ones fall back to the next smaller page size.
+ *
+ * The shape of the VMA was checked at mmap() time and splits keep it
+ * (devdax_may_split()).  A VMA that mremap() moved or grew out of
+ * alignment is caught here chunk by chunk: the chunk must lie inside the
+ * VMA and map to an aligned physical chunk of one range.
  */
 static vm_fault_t devdax_fault_chunk(struct dev_dax *dev_dax,
 				     struct vm_fault *vmf, unsigned long size)
@@ -232,7 +247,7 @@ static vm_fault_t devdax_fault_chunk(struct dev_dax *dev_dax,
 	if (size > dev_dax->align)
 		return VM_FAULT_FALLBACK;
 	if (size < dev_dax->align ||
-	    devdax_validate_vma(vma->vm_file->private_data, vma, __func__) ||
+	    !devdax_file_live(vma->vm_file->private_data) ||
 	    start < vma->vm_start || vma->vm_end - start < size)
 		return VM_FAULT_SIGBUS;
 
@@ -245,7 +260,7 @@ static vm_fault_t devdax_fault_chunk(struct dev_dax *dev_dax,
 	}
 
 	pfn = phys_to_pfn_t(phys, PFN_DEV | PFN_MAP);
-	devdax_own_pages(vmf, dev_dax, pfn_t_to_pfn(pfn), start, size);
+	devdax_own_pages(vmf, dev_dax, pfn_t_to_pfn(pfn), pgoff, size);
 	return devdax_insert_pfn(vmf, pfn, size);
 }
 
