@@ -15,17 +15,6 @@
  * ZONE_MOVABLE, so the pages can only land in the last range.  The test
  * checks that the zone's free pages dropped before relying on it.
  *
- * ZONE_NORMAL memory can hold the kernel's own pages, which make its
- * offlining fail.  When a node gains its first memory the kernel starts
- * the node's kswapd and kcompactd threads with their task structs and
- * stacks on that node, and they stay until the node has no memory left:
- * onlined to ZONE_NORMAL, such memory could never be removed again.  So
- * while the cases move the device's memory in and out of ZONE_NORMAL, a
- * second device keeps one movable block online on the node; and an
- * unplug out of ZONE_NORMAL that finds a page the kernel can give back
- * (a slab page of freed objects, which KASAN quarantines) is retried
- * after asking the kernel to shrink its caches.
- *
  * Stock 6.12 has no state attribute: the test records that and skips.
  */
 #include "ext_drv_common.h"
@@ -41,12 +30,9 @@
 #define PIPE_BYTES (1024 * 1024)
 #define MPOL_BIND_MODE 2
 
-#define UNPLUG_TRIES 5
-
 static uint64_t blk;
 static uint64_t rstart[NR_RANGES];
 static char dev[DAX_NAME];
-static char anchor[DAX_NAME];
 
 static void skip_rest(const char *why)
 {
@@ -244,69 +230,6 @@ static void stop_pinning(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
-/*
- * Give back what the kernel can: page cache, dentries and inodes, empty
- * slab pages of every cache (kmem_cache_shrink() also drains KASAN's
- * quarantine of the cache), then compact.
- */
-static void shrink_kernel_caches(void)
-{
-	glob_t g;
-	size_t i;
-
-	dax_write_str("/proc/sys/vm/drop_caches", "3");
-	if (!glob("/sys/kernel/slab/*/shrink", 0, NULL, &g)) {
-		for (i = 0; i < g.gl_pathc; i++)
-			dax_write_str(g.gl_pathv[i], "1");
-		globfree(&g);
-	}
-	dax_write_str("/proc/sys/vm/compact_memory", "1");
-}
-
-/*
- * Unplug memory that was in ZONE_NORMAL; on EBUSY shrink the kernel's
- * caches and try again.  *@tries is the number of writes made.
- */
-static int unplug_normal(int *tries)
-{
-	int err = state_write("unplugged");
-
-	for (*tries = 1; err == -EBUSY && *tries < UNPLUG_TRIES; (*tries)++) {
-		shrink_kernel_caches();
-		usleep(200 * 1000);
-		err = state_write("unplugged");
-	}
-	return err;
-}
-
-/* one movable block online on the device's node, past the device's ranges */
-static int anchor_start(struct dax_region *r)
-{
-	uint64_t b = rstart[NR_RANGES - 1] + (BLOCKS_PER_RANGE + 1) * blk;
-	char p[PATH_MAX];
-	int err;
-
-	err = dax_create(r, anchor);
-	if (!err)
-		err = dax_write_mapping(anchor, b, b + blk - 1);
-	if (!err)
-		err = ext_bind(anchor, "kmem");
-	if (!err)
-		err = dax_write_str(dax_dpath(anchor, "state", p), "online_movable");
-	return err;
-}
-
-static void anchor_stop(struct dax_region *r)
-{
-	char p[PATH_MAX];
-
-	if (!anchor[0])
-		return;
-	dax_write_str(dax_dpath(anchor, "state", p), "unplugged");
-	ext_destroy_dev(r, anchor);
-	anchor[0] = '\0';
-}
-
 static int setup(struct dax_region *r)
 {
 	uint64_t a = (r->start + blk - 1) / blk * blk;
@@ -325,8 +248,8 @@ static int setup(struct dax_region *r)
 
 int main(void)
 {
-	int present, online, err, n, tries, node = -1;
-	uint64_t base, anchored, whole, need;
+	int present, online, err, n, node = -1;
+	uint64_t base, whole, need;
 	char p[PATH_MAX], cur[64], before[1024], after[1024], saved_aob[32] = "";
 	const char *aob = "/sys/devices/system/memory/auto_online_blocks";
 	struct dax_region r;
@@ -339,8 +262,7 @@ int main(void)
 		skip_rest("no hmem dax region or memory blocks");
 		return 0;
 	}
-	/* the ranges with a gap after each, the anchor, alignment slack */
-	need = (NR_RANGES * (BLOCKS_PER_RANGE + 1) + 2) * blk;
+	need = (NR_RANGES * (BLOCKS_PER_RANGE + 1) + 1) * blk;
 	if (dax_region_u64(&r, "available_size") != r.size || r.size < need) {
 		skip_rest("region too small or not idle");
 		return 0;
@@ -423,26 +345,14 @@ int main(void)
 	 * hot-plugged blocks movable first
 	 */
 	n = state_write("unplugged") == 0;
-	if (anchor_start(&r)) {
-		ext_result(false, "kmem_state_online_kernel: no movable anchor block on node %d (%s)",
-			   node, anchor[0] ? anchor : "no device");
-		anchor_stop(&r);
-		skip_rest("no movable anchor block");
-		ext_destroy_dev(&r, dev);
-		dax_write_str(aob, saved_aob);
-		return 1;
-	}
-	anchored = dax_memtotal();
 	dax_write_str(aob, "online_movable");
 	err = state_write("online_kernel");
 	dax_write_str(aob, "offline");
 	count_blocks(&present, &online, "Normal");
-	n = n && !err && online == NR_RANGES * BLOCKS_PER_RANGE &&
-	    state_is("online_kernel");
-	err = unplug_normal(&tries);
-	ext_result(n && !err,
-		   "kmem_state_online_kernel: %d normal blocks online, then unplugged: %s (%d writes)",
-		   online, err ? strerror(-err) : "ok", tries);
+	ext_result(n && !err && online == NR_RANGES * BLOCKS_PER_RANGE &&
+		   state_is("online_kernel") && !state_write("unplugged"),
+		   "kmem_state_online_kernel: %s, %d normal blocks online",
+		   err ? strerror(-err) : "ok", online);
 
 	/* 7: partly online reads "offline"; writing online completes it */
 	err = state_write("online_movable");
@@ -454,7 +364,7 @@ int main(void)
 		err = state_write("online_movable");
 	count_blocks(&present, &online, "Movable");
 	ext_result(!err && n && online == NR_RANGES * BLOCKS_PER_RANGE &&
-		   state_is("online_movable") && dax_memtotal() - anchored == whole,
+		   state_is("online_movable") && dax_memtotal() - base == whole,
 		   "kmem_state_partial: read '%s' with mapping1 offline, then %s, %d blocks online",
 		   cur, err ? strerror(-err) : "ok", online);
 
@@ -488,12 +398,11 @@ int main(void)
 	stop_pinning(child);
 
 	/* 10: with the pages freed the same write removes everything */
-	err = unplug_normal(&tries);
+	err = state_write("unplugged");
 	count_blocks(&present, &online, NULL);
-	anchor_stop(&r);
 	ext_result(!err && !present && !kmem_resources() && dax_memtotal() == base,
-		   "kmem_state_unplug_after_unpin: %s (%d writes), %d blocks left",
-		   err ? strerror(-err) : "ok", tries, present);
+		   "kmem_state_unplug_after_unpin: %s, %d blocks left",
+		   err ? strerror(-err) : "ok", present);
 
 	/* 11: unbind with mapping1 offline, the others online: all kept */
 	err = state_write("online_movable");
@@ -523,7 +432,6 @@ int main(void)
 		   "kmem_state_rebind_takes_back: %s, %d resources, read '%s', then %d",
 		   err ? strerror(-err) : "ok", n, cur, kmem_resources());
 
-	anchor_stop(&r);
 	ext_destroy_dev(&r, dev);
 	dax_write_str(aob, saved_aob);
 	return ext_failures ? 1 : 0;
