@@ -9,7 +9,6 @@
  */
 #include <linux/memremap.h>
 #include <linux/pagemap.h>
-#include <linux/bsearch.h>
 #include <linux/cleanup.h>
 #include <linux/module.h>
 #include <linux/device.h>
@@ -94,19 +93,6 @@ static unsigned long devdax_range_pages(const struct dev_dax_range *dr)
 	return PHYS_PFN(range_len(&dr->range));
 }
 
-/* bsearch() comparator: which range holds the page offset in @key? */
-static int devdax_cmp_pgoff(const void *key, const void *elt)
-{
-	pgoff_t pgoff = *(const pgoff_t *)key;
-	const struct dev_dax_range *dr = elt;
-
-	if (pgoff < dr->pgoff)
-		return -1;
-	if (pgoff - dr->pgoff >= devdax_range_pages(dr))
-		return 1;
-	return 0;
-}
-
 /*
  * The physical address of [@pgoff, @pgoff + @size) in @dr, or -1 when
  * @dr does not hold all of it.  @pgoff is below ULONG_MAX >> PAGE_SHIFT
@@ -127,25 +113,50 @@ static phys_addr_t devdax_range_phys(const struct dev_dax_range *dr,
 	return dr->range.start + offset;
 }
 
+/* binary search of the range holding @pgoff */
+static const struct dev_dax_range *devdax_find_range(const struct dev_dax *dev_dax,
+						     pgoff_t pgoff)
+{
+	unsigned int lo = 0, hi = dev_dax->nr_range;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		const struct dev_dax_range *dr = &dev_dax->ranges[mid];
+
+		if (pgoff < dr->pgoff)
+			hi = mid;
+		else if (pgoff - dr->pgoff >= devdax_range_pages(dr))
+			lo = mid + 1;
+		else
+			return dr;
+	}
+	return NULL;
+}
+
 /*
- * The lookup the remembered range did not serve: the range after it
- * (a mapping walked in order), else a binary search.  The range found
- * is remembered for the next lookup.  Kept out of line so that the
- * remembered range's hit, the common case, needs no stack frame.
+ * The lookup the remembered range did not serve: the range after it, or
+ * the first one after the last (a mapping walked in order, again and
+ * again), else a binary search.  The range found is remembered for the
+ * next lookup.  Kept out of line so that the remembered range's hit, the
+ * common case, needs no stack frame.
  */
 static noinline phys_addr_t
 devdax_search_phys(struct dev_dax *dev_dax, unsigned int hint, pgoff_t pgoff,
 		   unsigned long size)
 {
 	unsigned int nr = dev_dax->nr_range;
-	const struct dev_dax_range *dr = NULL;
+	unsigned int next = hint + 1 < nr ? hint + 1 : 0;
+	const struct dev_dax_range *dr;
+	phys_addr_t phys;
 
-	if (hint + 1 < nr &&
-	    devdax_range_phys(&dev_dax->ranges[hint + 1], pgoff, size) != -1)
-		dr = &dev_dax->ranges[hint + 1];
-	else if (nr)
-		dr = bsearch(&pgoff, dev_dax->ranges, nr, sizeof(*dr),
-			     devdax_cmp_pgoff);
+	if (!nr)
+		return -1;
+	phys = devdax_range_phys(&dev_dax->ranges[next], pgoff, size);
+	if (phys != -1) {
+		WRITE_ONCE(dev_dax->last_range, next);
+		return phys;
+	}
+	dr = devdax_find_range(dev_dax, pgoff);
 	if (!dr)
 		return -1;
 	WRITE_ONCE(dev_dax->last_range, dr - dev_dax->ranges);
@@ -161,9 +172,10 @@ devdax_search_phys(struct dev_dax *dev_dax, unsigned int hint, pgoff_t pgoff,
  * The ranges of @dev_dax are sorted by page offset and cover the device
  * without holes.  Faults mostly walk a mapping in order, so the range
  * that served the last lookup almost always serves the next one: it is
- * tried first, then its successor, then a binary search.  The remembered
- * index is only a hint, checked against the number of ranges before
- * use; racing faults at most overwrite each other's hint.
+ * tried first, then its successor (the first range after the last one),
+ * then a binary search.  The remembered index is only a hint, checked
+ * against the number of ranges before use; racing faults at most
+ * overwrite each other's hint.
  * tools/testing/nvdimm provides a strong definition that replaces this one.
  *
  * Return: the physical address backing @pgoff, or -1 when @pgoff is past
