@@ -83,6 +83,10 @@ def parse_args(argv):
 		args.sr_size = '4G' if args.job == 'bench' else '2G'
 	if args.clock is None:
 		args.clock = 'icount' if args.job == 'bench' else 'wall'
+	# bench measures kernels without the suites' lock and fault-injection
+	# debugging (bench.config), which costs several times a fault
+	args.profile = 'debug' if args.debug else \
+		'bench' if args.job == 'bench' else None
 	return args
 
 
@@ -95,10 +99,10 @@ def selftest_tree(impl, src):
 	return src if impl == 'ours' else tree.prepare_ours_tree()
 
 
-def prepare(impl, debug=False):
-	"""Kernel and initramfs for impl."""
-	src = tree.build(impl, debug)
-	initrd = initramfs.build(tree.variant(impl, debug), src,
+def prepare(impl, profile=None):
+	"""Kernel and initramfs for impl in profile."""
+	src = tree.build(impl, profile)
+	initrd = initramfs.build(tree.variant(impl, profile), src,
 				 selftest_tree(impl, src))
 	return src, initrd
 
@@ -165,7 +169,7 @@ def kernel_cmdline(args, impl, job, layout):
 
 
 def boot(args, impl, job, src, initrd, on_console=None, on_result=None):
-	name = tree.variant(impl, args.debug)
+	name = tree.variant(impl, args.profile)
 	console, results = boot_files(name, job)
 	logs = None
 	if job in ('ndctl', 'providers'):
@@ -190,8 +194,8 @@ def boot(args, impl, job, src, initrd, on_console=None, on_result=None):
 def job_run(args):
 	rc = 0
 	for impl in impls(args):
-		src, initrd = prepare(impl, args.debug)
-		name = tree.variant(impl, args.debug)
+		src, initrd = prepare(impl, args.profile)
+		name = tree.variant(impl, args.profile)
 		scanner = parser.SplatScanner()
 
 		def echo(line, scanner=scanner):
@@ -220,7 +224,7 @@ def print_case(case, impl):
 
 def boot_suites(args, impl, job, src, initrd, what):
 	"""One boot running suites; returns (cases, splats)."""
-	name = tree.variant(impl, args.debug)
+	name = tree.variant(impl, args.profile)
 	stream = parser.ResultStream(on_case=lambda c: print_case(c, name))
 	scanner = parser.SplatScanner()
 
@@ -248,11 +252,11 @@ class TestPlan:
 
 	def __init__(self, args, impl):
 		self.impl = impl
-		self.name = tree.variant(impl, args.debug)
+		self.name = tree.variant(impl, args.profile)
 		self.cases = []
 		self.splats = []
 		self.boots = []
-		src, initrd = prepare(impl, args.debug)
+		src, initrd = prepare(impl, args.profile)
 		if impl == 'ours' and not (args.no_static or args.filter or
 					   args.debug):
 			with Step('static checks (checkpatch --strict, W=1, sparse)'):
@@ -320,7 +324,7 @@ def job_test(args):
 
 def job_shell(args):
 	impl = args.impl
-	src, initrd = prepare(impl, args.debug)
+	src, initrd = prepare(impl, args.profile)
 	rc, _ = boot(args, impl, 'shell', src, initrd)
 	return 0 if rc in (0, (qemu.VERDICT_PASS << 1) | 1) else rc
 
@@ -332,12 +336,13 @@ def job_bench(args):
 		verdict, _ = boot(args, impl, 'bench', src, initrd,
 				  on_console=scanner.feed, on_result=on_result)
 		return verdict, [line for _, line in scanner.splats]
-	return bench.run(args, prepare, bench_boot)
+	return bench.run(args, lambda impl: prepare(impl, args.profile),
+			 bench_boot)
 
 
 def job_build(args):
 	for impl in impls(args):
-		prepare(impl, args.debug)
+		prepare(impl, args.profile)
 	return 0
 
 

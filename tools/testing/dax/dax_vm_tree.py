@@ -5,8 +5,10 @@ Two trees live under build/: build/stock/src is the untouched base tree and
 build/ours/src is the base tree with the repo's files and patches/series on
 top.  Files are only written when their content changes, so make stays
 incremental.  A file the repo stops providing is restored from the stock
-tree.  `--debug` builds a second pair, build/stock-debug and
-build/ours-debug, configured with debug.config on top of dax.config.
+tree.  A profile builds another pair, build/stock-PROFILE and
+build/ours-PROFILE, with PROFILE.config merged on top of dax.config:
+`--debug` the debug kernels, `bench` kernels without the lock and
+fault-injection debugging the suites need.
 """
 
 import filecmp
@@ -24,23 +26,27 @@ NOT_KERNEL = ('build', '.git', '.ci', 'patches', 'tools/testing/dax',
 	      'README.md', '.gitignore', 'LICENSE')
 
 CONFIG_FRAGMENT = os.path.join(host.HARNESS_DIR, 'dax.config')
-DEBUG_FRAGMENT = os.path.join(host.HARNESS_DIR, 'debug.config')
-DEBUG_SUFFIX = '-debug'
+# the profiles and the fragment each merges after dax.config
+PROFILES = ('debug', 'bench')
 
 
 def tree_dir(impl):
 	return os.path.join(host.BUILD_ROOT, impl, 'src')
 
 
-def variant(impl, debug):
-	"""The build name of impl ('ours', 'stock') in the debug profile or not."""
-	return impl + DEBUG_SUFFIX if debug else impl
+def variant(impl, profile):
+	"""The build name of impl ('ours', 'stock') in profile (None: the
+	test kernels)."""
+	return f'{impl}-{profile}' if profile else impl
 
 
 def fragments(src):
 	"""The config fragments src is configured from, in merge order."""
-	if os.path.basename(os.path.dirname(src)).endswith(DEBUG_SUFFIX):
-		return [CONFIG_FRAGMENT, DEBUG_FRAGMENT]
+	name = os.path.basename(os.path.dirname(src))
+	for profile in PROFILES:
+		if name.endswith('-' + profile):
+			return [CONFIG_FRAGMENT,
+				os.path.join(host.HARNESS_DIR, profile + '.config')]
 	return [CONFIG_FRAGMENT]
 
 
@@ -334,17 +340,17 @@ def copy_built_tree(stock, name):
 	return ours
 
 
-def stock_tree(debug):
+def stock_tree(profile):
 	"""The stock tree of the profile, extracted or copied, not built."""
 	base = extract('stock')
-	if not debug:
+	if not profile:
 		return base
-	src = tree_dir(variant('stock', True))
+	src = tree_dir(variant('stock', profile))
 	if os.path.exists(os.path.join(src, 'Makefile')):
 		return src
 	if not built(base):
 		build_stock(base)
-	return copy_built_tree(base, variant('stock', True))
+	return copy_built_tree(base, variant('stock', profile))
 
 
 def build_stock(src):
@@ -352,14 +358,14 @@ def build_stock(src):
 	make_kernel(os.path.basename(os.path.dirname(src)), src)
 
 
-def build(impl, debug=False):
+def build(impl, profile=None):
 	"""Prepare and build impl's tree of the profile; returns its path.
 
 	The profile's stock tree is built first in any case; ours starts as
 	a copy of it whenever ours was not built from today's fragments.
 	"""
-	stock = stock_tree(debug)
-	name = variant('ours', debug)
+	stock = stock_tree(profile)
+	name = variant('ours', profile)
 	if impl == 'stock' or not built(tree_dir(name)):
 		build_stock(stock)
 	if impl == 'stock':
