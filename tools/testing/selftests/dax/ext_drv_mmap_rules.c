@@ -4,12 +4,13 @@
  * address, length and file offset aligned to the device alignment,
  * splits only on alignment boundaries, offsets reach the second range,
  * SIGBUS past the end.  The unaligned file offset check is ours only:
- * stock accepts such a MAP_FIXED mapping.  Finally the device is unbound
- * and bound again and must still show what was written.
+ * stock accepts such a MAP_FIXED mapping.  A mapping that mremap() moves
+ * to an address off the alignment maps nothing.  Finally the device is
+ * unbound and bound again and must still show what was written.
  */
 #include "ext_drv_common.h"
 
-#define NR_TESTS 8
+#define NR_TESTS 9
 
 static void skip_rest(const char *why)
 {
@@ -29,6 +30,45 @@ static char *aligned_hole(size_t len, size_t align)
 	munmap(p, len + align);
 	a = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
 	return (char *)a;
+}
+
+/*
+ * 8: mremap() may move a mapping to an address off the alignment, where
+ * no chunk of the device fits: touching it must raise SIGBUS, never map
+ * memory at the wrong offset
+ */
+static void moved_off_alignment(int fd, uint64_t align)
+{
+	char *map, *hole, *moved;
+	uint64_t word = 0;
+
+	if (align == 4096) {
+		ext_skip("mmap_rules_moved_off_alignment",
+			 "4K alignment: every address is aligned");
+		return;
+	}
+	map = mmap(NULL, align, PROT_READ, MAP_SHARED, fd, 0);
+	hole = aligned_hole(2 * align, align);
+	if (map == MAP_FAILED || !hole) {
+		ext_result(false, "mmap_rules_moved_off_alignment: setup: %s",
+			   strerror(errno));
+		if (map != MAP_FAILED)
+			munmap(map, align);
+		return;
+	}
+	moved = mremap(map, align, align, MREMAP_MAYMOVE | MREMAP_FIXED,
+		       hole + 4096);
+	if (moved == MAP_FAILED) {
+		ext_result(true, "mmap_rules_moved_off_alignment: mremap refused: %s",
+			   strerror(errno));
+		munmap(map, align);
+		return;
+	}
+	ext_result(!ext_probe_read((uint64_t *)moved, &word) &&
+		   !ext_probe_read((uint64_t *)(moved + align - 4096 - 8), &word),
+		   "mmap_rules_moved_off_alignment: moved to %p, no chunk mapped",
+		   moved);
+	munmap(moved, align);
 }
 
 /* false if it had to stop early (and skipped what was left) */
@@ -105,11 +145,12 @@ static bool run(const char *dev, uint64_t align)
 	ext_result(ext_probe_read((uint64_t *)map, &word),
 		   "mmap_rules_first_range_readable");
 	munmap(map, size + align);
+	moved_off_alignment(fd, align);
 	close(fd);
 	return true;
 }
 
-/* 8: a second binding maps the same memory again */
+/* 9: a second binding maps the same memory again */
 static void rebind_and_check(const char *dev, uint64_t align)
 {
 	uint64_t word = 0;
