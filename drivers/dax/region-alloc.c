@@ -62,6 +62,7 @@
 #include <linux/export.h>
 #include <linux/math.h>
 #include <linux/minmax.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <kunit/visibility.h>
@@ -132,37 +133,42 @@ static u64 dax_hole_usable(const struct dax_space *space, unsigned int i,
 
 /*
  * A plan with room for @nr_add inserted extents, @nr_drop dropped ones and
- * @nr_added appended ranges, keeping the device's @nr_kept ranges, the
- * last of which ends at @kept_end. A region whose extent array cannot
- * take the insertions gets a larger one, twice the size, so that filling
- * a region copies its extents a logarithmic number of times.
+ * @nr_added appended ranges, in one allocation with the plan: a write
+ * that changes one range pays for one allocation, not four.  A region
+ * whose extent array cannot take the insertions gets a larger one, twice
+ * the size, so that filling a region copies its extents a logarithmic
+ * number of times; it is separate, as the region takes it over.
  */
 static struct dax_space_plan *dax_plan_alloc(const struct dax_space *space,
 					     unsigned int nr_add,
 					     unsigned int nr_drop,
 					     unsigned int nr_added)
 {
+	size_t add_sz = array_size(nr_add, sizeof(struct dax_extent));
+	size_t added_sz = array_size(nr_added, sizeof(struct range));
+	size_t drop_sz = array_size(nr_drop, sizeof(unsigned int));
 	unsigned int need = space->nr_ext + nr_add;
 	struct dax_space_plan *plan;
+	void *tail;
 
-	plan = kzalloc(sizeof(*plan), GFP_KERNEL);
+	/* the arrays follow the plan, most strictly aligned first */
+	plan = kvzalloc(size_add(size_add(sizeof(*plan), add_sz),
+				 size_add(added_sz, drop_sz)), GFP_KERNEL);
 	if (!plan)
 		return NULL;
+	tail = plan + 1;
+	plan->add = tail;
+	plan->added = tail + add_sz;
+	plan->drop = tail + add_sz + added_sz;
 	plan->end_at = -1;
 	if (need > space->cap_ext) {
 		plan->cap_ext = max3(need, 2 * space->cap_ext, 16U);
 		plan->ext = kvmalloc_array(plan->cap_ext, sizeof(*plan->ext),
 					   GFP_KERNEL);
-	}
-	/* no allocation for no entries: kvmalloc_array() gives ZERO_SIZE_PTR */
-	plan->add = kvmalloc_array(nr_add, sizeof(*plan->add), GFP_KERNEL);
-	plan->drop = kvmalloc_array(nr_drop, sizeof(*plan->drop), GFP_KERNEL);
-	plan->added = kvmalloc_array(nr_added, sizeof(*plan->added),
-				     GFP_KERNEL);
-	if ((plan->cap_ext && !plan->ext) || !plan->add || !plan->drop ||
-	    !plan->added) {
-		dax_space_plan_free(plan);
-		return NULL;
+		if (!plan->ext) {
+			kvfree(plan);
+			return NULL;
+		}
 	}
 	return plan;
 }
@@ -205,21 +211,28 @@ static u64 dax_tail_room(const struct dax_space *space, unsigned int after,
 	return round_down(hi - lo, align);
 }
 
-/* how many new ranges holes other than @skip add to cover @left bytes */
+/*
+ * How many new ranges holes other than @skip add to cover @left bytes,
+ * and the first hole that adds one (so that filling them in does not
+ * walk the full extents below it again).
+ */
 static int dax_count_pieces(const struct dax_space *space, unsigned int skip,
-			    u64 left, u64 align, unsigned int *nr_new)
+			    u64 left, u64 align, unsigned int *nr_new,
+			    unsigned int *first)
 {
 	unsigned int i;
 	u64 len, start;
 
 	*nr_new = 0;
+	*first = 0;
 	for (i = 0; i <= space->nr_ext && left; i++) {
 		if (i == skip)
 			continue;
 		len = dax_hole_usable(space, i, align, &start);
 		if (!len)
 			continue;
-		(*nr_new)++;
+		if (!(*nr_new)++)
+			*first = i;
 		left -= min(left, len);
 	}
 	return left ? -ENOSPC : 0;
@@ -229,7 +242,7 @@ static struct dax_space_plan *dax_plan_grow(const struct dax_space *space,
 					    const struct dax_owner_ranges *dev,
 					    u64 need, u64 align)
 {
-	unsigned int i, nr_new, after = UINT_MAX, skip = UINT_MAX;
+	unsigned int i, nr_new, first, after = UINT_MAX, skip = UINT_MAX;
 	struct dax_space_plan *plan;
 	u64 left, len, start = 0, stretch;
 
@@ -248,7 +261,7 @@ static struct dax_space_plan *dax_plan_grow(const struct dax_space *space,
 		skip = after;
 	left = need - stretch;
 	/* space still to scrub may make room once it is clean: ask again */
-	if (dax_count_pieces(space, skip, left, align, &nr_new))
+	if (dax_count_pieces(space, skip, left, align, &nr_new, &first))
 		return ERR_PTR(space->scrub ? -EAGAIN : -ENOSPC);
 
 	plan = dax_plan_alloc(space, nr_new, 0, nr_new);
@@ -262,7 +275,7 @@ static struct dax_space_plan *dax_plan_grow(const struct dax_space *space,
 	}
 
 	/* every usable hole in address order, until the growth is covered */
-	for (i = 0; i <= space->nr_ext && left; i++) {
+	for (i = first; i <= space->nr_ext && left; i++) {
 		struct range piece;
 
 		if (i == skip)
@@ -586,10 +599,7 @@ void dax_space_plan_free(struct dax_space_plan *plan)
 	if (IS_ERR_OR_NULL(plan))
 		return;
 	kvfree(plan->ext);
-	kvfree(plan->add);
-	kvfree(plan->drop);
-	kvfree(plan->added);
-	kfree(plan);
+	kvfree(plan);
 }
 EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_free);
 

@@ -67,6 +67,8 @@ struct dax_space {
  * @added: the ranges appended after the kept ones, in page offset order;
  *	there are @nr_ranges - @nr_kept of them
  *
+ * @add, @added and @drop live in the plan's own allocation.
+ *
  * A plan records the edit, not the lists after it, so that computing and
  * committing it costs no more than the extents and ranges it touches.
  */
