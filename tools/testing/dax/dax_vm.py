@@ -161,6 +161,8 @@ def kernel_cmdline(args, impl, job, layout):
 		 f'dax_vm.impl={impl}', f'dax_vm.hmem={args.hmem}']
 	if args.filter:
 		parts.append(f'dax_vm.filter={args.filter}')
+	if job == 'bench':
+		parts.append(f'dax_vm.round={args.bench_round}')
 	if args.debug:
 		# PAGE_POISONING is built in but off unless asked for; KASAN
 		# and poisoning make a suite several times slower
@@ -331,7 +333,8 @@ def job_shell(args):
 
 def job_bench(args):
 	"""Both kernels, interleaved rounds; lower is better, ratio = ours/stock."""
-	def bench_boot(impl, src, initrd, on_result):
+	def bench_boot(impl, src, initrd, on_result, rnd):
+		args.bench_round = rnd
 		scanner = parser.SplatScanner()
 		verdict, _ = boot(args, impl, 'bench', src, initrd,
 				  on_console=scanner.feed, on_result=on_result)

@@ -4,6 +4,9 @@
 A round is one boot of each kernel, ours then stock, repeated: the
 kernels interleave so that a slow spell of the host hits both.  Each
 boot runs every cell of the chosen groups once (guest/dax-bench.c).
+Round r boots with dax_vm.round=r, which shifts each window's phase
+against the guest's periodic events by an offset of its own, the same
+for both kernels and in every run.
 Per cell: the median of the rounds and the spread, (max - min) / median.
 A ratio ours/stock is a win or a loss only when the two [min, max]
 intervals do not overlap; otherwise there is no difference.
@@ -144,7 +147,7 @@ def run(args, prepare, boot):
 			col = Collector(cells, impl)
 			with host.Step(f'round {r + 1}/{args.rounds}: boot {impl} '
 				       f'({args.clock} clock)'):
-				verdict, splats = boot(impl, src, initrd, col.feed)
+				verdict, splats = boot(impl, src, initrd, col.feed, r)
 			for line in splats:
 				print(f'  {impl}: kernel warning during benchmarks: {line}')
 			if verdict != 'pass' or splats:

@@ -36,7 +36,8 @@ FIGURES = {
 		 [(r'resize_grow_(\d+)$', 'grow'),
 		  (r'resize_shrink_(\d+)$', 'shrink')]),
 		('mapping write into N extents', 'extents', 'ns/write', True,
-		 [(r'mapping_extents_(\d+)$', 'mapping')]),
+		 [(r'mapping_extents_(\d+)$', 'below all'),
+		  (r'mapping_extents_above_(\d+)$', 'above all')]),
 	],
 }
 
