@@ -435,6 +435,14 @@ static int devdax_release(struct inode *inode, struct file *filp)
 	struct devdax_file *file = filp->private_data;
 
 	dev_dbg(&file->dev_dax->dev, "released by %s\n", current->comm);
+	/*
+	 * The node's inode may outlive the dax inode whose mapping open
+	 * lent it (an O_PATH holder, a path walk): give it its own back,
+	 * so that its eviction never reads a freed mapping.  Files still
+	 * open use their f_mapping, and the next open lends it again.
+	 */
+	if (inode->i_mapping == filp->f_mapping)
+		inode->i_mapping = &inode->i_data;
 	kfree(file);
 	return 0;
 }

@@ -6,4 +6,5 @@ TEST_GEN_PROGS += dax_probe_teardown_race_test
 TEST_GEN_PROGS += dax_stress_test
 TEST_GEN_PROGS += dax_probe_faults_test
 TEST_GEN_PROGS += dax_killable_writer_test
+TEST_GEN_PROGS += dax_node_outlives_device_test
 TEST_PROGS += dax_stress_faults.sh
