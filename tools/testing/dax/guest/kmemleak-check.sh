@@ -31,14 +31,16 @@ function flush() {
 		ndax++
 		print "# dax leak: " obj
 		print "#   allocated in " hit
+		printf "%s", trace
 	}
-	obj = ""; hit = ""
+	obj = ""; hit = ""; trace = ""
 }
 /^unreferenced object/ { flush(); obj = $0; frames = 0; next }
 /^  backtrace/ { frames = 1; next }
 frames && /^    [A-Za-z_][A-Za-z0-9_.]*\+0x/ {
 	name = $1
 	sub(/\+.*/, "", name)
+	trace = trace "#     " name "\n"
 	if (hit == "" && (name in dax))
 		hit = name
 }
