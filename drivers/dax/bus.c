@@ -826,11 +826,8 @@ unwind:
  * device's ranges are not what the region recorded for it: a kernel bug,
  * reported once, and the request fails with -EIO.
  */
-static int dev_dax_plan_error(struct dev_dax *dev_dax,
-			      const struct dax_space_plan *plan)
+static int dev_dax_plan_error(struct dev_dax *dev_dax, int rc)
 {
-	int rc = PTR_ERR(plan);
-
 	if (rc != -EUCLEAN)
 		return rc;
 	dev_WARN_ONCE(&dev_dax->dev, 1,
@@ -844,13 +841,14 @@ static int dev_dax_resize(struct dev_dax *dev_dax, u64 have, u64 size,
 {
 	struct dax_owner_ranges cur = dev_dax_owner_ranges(dev_dax, have);
 	struct dax_region *region = dev_dax->region;
+	int rc;
 
-	struct dax_space_plan *plan __free(dax_plan) =
-		dax_space_plan_resize(&region->space, &cur, size, granule,
-				      dev_dax_gives_back_dirty(dev_dax));
-	if (IS_ERR(plan))
-		return dev_dax_plan_error(dev_dax, plan);
-	return dev_dax_commit(dev_dax, plan);
+	CLASS(dax_plan, plan)();
+	rc = dax_space_plan_resize(&region->space, &cur, size, granule,
+				   dev_dax_gives_back_dirty(dev_dax), &plan);
+	if (rc)
+		return dev_dax_plan_error(dev_dax, rc);
+	return dev_dax_commit(dev_dax, &plan);
 }
 
 /*
@@ -1212,21 +1210,21 @@ static int dev_dax_claim(struct dev_dax *dev_dax, const void *arg)
 	u64 len = want->end - want->start + 1;
 	/* a claim does not read the size */
 	struct dax_owner_ranges cur = dev_dax_owner_ranges(dev_dax, 0);
+	int rc;
 
 	if (!len || !IS_ALIGNED(len, granule))
 		return -EINVAL;
 	if (want->start > want->end)
 		return -ENOMEM;
 
-	struct dax_space_plan *plan __free(dax_plan) =
-		dax_space_plan_claim(&region->space, &cur, want, granule);
-	if (IS_ERR(plan)) {
-		/* -EAGAIN: part of @want is still to scrub, the caller waits */
-		if (PTR_ERR(plan) == -EBUSY || PTR_ERR(plan) == -ERANGE)
-			return -ENOMEM;
-		return dev_dax_plan_error(dev_dax, plan);
-	}
-	return dev_dax_commit(dev_dax, plan);
+	CLASS(dax_plan, plan)();
+	rc = dax_space_plan_claim(&region->space, &cur, want, granule, &plan);
+	/* -EAGAIN: part of @want is still to scrub, the caller waits */
+	if (rc == -EBUSY || rc == -ERANGE)
+		return -ENOMEM;
+	if (rc)
+		return dev_dax_plan_error(dev_dax, rc);
+	return dev_dax_commit(dev_dax, &plan);
 }
 
 /* region lock held; may answer -EAGAIN, see dev_dax_change_layout() */

@@ -63,6 +63,7 @@ static void check_space(struct kunit *test, const struct dax_space *s)
 			scrub += range_len(r);
 	}
 	KUNIT_EXPECT_TRUE_MSG(test, ok, "extents unsorted or overlapping");
+	KUNIT_EXPECT_LE(test, s->front + s->nr_ext, s->cap_ext);
 	KUNIT_EXPECT_EQ(test, used, s->used);
 	KUNIT_EXPECT_EQ(test, scrub, dax_space_scrub_pending(s));
 }
@@ -83,13 +84,13 @@ static struct dax_owner_ranges tdev_view(const struct tdev *d)
 	return v;
 }
 
-static struct dax_space_plan *tdev_plan_resize(const struct dax_space *s,
-					       const struct tdev *d, u64 size,
-					       u64 align, bool scrub)
+static int tdev_plan_resize(const struct dax_space *s, const struct tdev *d,
+			    u64 size, u64 align, bool scrub,
+			    struct dax_space_plan *plan)
 {
 	struct dax_owner_ranges v = tdev_view(d);
 
-	return dax_space_plan_resize(s, &v, size, align, scrub);
+	return dax_space_plan_resize(s, &v, size, align, scrub, plan);
 }
 
 /* apply the device side of @plan the way the bus core does: in place */
@@ -116,18 +117,19 @@ static void tdev_apply(struct kunit *test, struct dax_space *s,
 {
 	dax_space_commit(s, plan);
 	tdev_apply_ranges(test, d, plan);
-	dax_space_plan_free(plan);
+	dax_space_plan_release(plan);
 	check_space(test, s);
 }
 
 static int tdev_resize(struct kunit *test, struct dax_space *s,
 		       struct tdev *d, u64 size, u64 align)
 {
-	struct dax_space_plan *plan;
+	struct dax_space_plan p = {}, *plan = &p;
+	int rc;
 
-	plan = tdev_plan_resize(s, d, size, align, false);
-	if (IS_ERR(plan))
-		return PTR_ERR(plan);
+	rc = tdev_plan_resize(s, d, size, align, false, plan);
+	if (rc)
+		return rc;
 	tdev_apply(test, s, d, plan);
 	return 0;
 }
@@ -137,11 +139,12 @@ static int tdev_claim(struct kunit *test, struct dax_space *s,
 {
 	struct range want = { .start = start, .end = end };
 	struct dax_owner_ranges v = tdev_view(d);
-	struct dax_space_plan *plan;
+	struct dax_space_plan p = {}, *plan = &p;
+	int rc;
 
-	plan = dax_space_plan_claim(s, &v, &want, align);
-	if (IS_ERR(plan))
-		return PTR_ERR(plan);
+	rc = dax_space_plan_claim(s, &v, &want, align, plan);
+	if (rc)
+		return rc;
 	tdev_apply(test, s, d, plan);
 	return 0;
 }
@@ -410,7 +413,8 @@ static void alloc_test_shrink_from_tail(struct kunit *test)
 {
 	struct dax_space *s = space_new(test, SZ_32M);
 	struct tdev *a = tdev_new(test), *x = tdev_new(test);
-	struct dax_space_plan *plan;
+	struct dax_space_plan p = {}, *plan = &p;
+	int rc;
 
 	/* a = [0,4M) [10M,12M) [20M,22M) in page offset order */
 	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, a, BASE, BASE + SZ_4M - 1,
@@ -422,15 +426,15 @@ static void alloc_test_shrink_from_tail(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, x, BASE + 30 * SZ_1M,
 					 BASE + 32 * SZ_1M - 1, SZ_2M), 0);
 
-	plan = tdev_plan_resize(s, a, SZ_4M + SZ_2M, SZ_2M, false);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	rc = tdev_plan_resize(s, a, SZ_4M + SZ_2M, SZ_2M, false, plan);
+	KUNIT_ASSERT_EQ(test, rc, 0);
 	KUNIT_EXPECT_EQ(test, plan->nr_kept, 2);
 	tdev_apply(test, s, a, plan);
 	KUNIT_EXPECT_EQ(test, a->nr, 2);
 	expect_range(test, a, 1, BASE + 10 * SZ_1M, SZ_2M);
 
-	plan = tdev_plan_resize(s, a, SZ_2M, SZ_2M, false);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	rc = tdev_plan_resize(s, a, SZ_2M, SZ_2M, false, plan);
+	KUNIT_ASSERT_EQ(test, rc, 0);
 	KUNIT_EXPECT_EQ(test, plan->nr_kept, 1);
 	tdev_apply(test, s, a, plan);
 	KUNIT_EXPECT_EQ(test, a->nr, 1);
@@ -586,11 +590,12 @@ static void alloc_test_release_owner(struct kunit *test)
 static int tdev_resize_dirty(struct kunit *test, struct dax_space *s,
 			     struct tdev *d, u64 size, u64 align)
 {
-	struct dax_space_plan *plan;
+	struct dax_space_plan p = {}, *plan = &p;
+	int rc;
 
-	plan = tdev_plan_resize(s, d, size, align, true);
-	if (IS_ERR(plan))
-		return PTR_ERR(plan);
+	rc = tdev_plan_resize(s, d, size, align, true, plan);
+	if (rc)
+		return rc;
 	tdev_apply(test, s, d, plan);
 	return 0;
 }
@@ -833,7 +838,8 @@ static void alloc_test_plan_changes_nothing(struct kunit *test)
 		.end = BASE + 14 * SZ_1M - 1,
 	};
 	struct dax_owner_ranges v;
-	struct dax_space_plan *plan;
+	struct dax_space_plan p = {}, *plan = &p;
+	int rc;
 	struct snap sn;
 
 	/* a = [0,2M), b = [4M,6M) */
@@ -844,15 +850,15 @@ static void alloc_test_plan_changes_nothing(struct kunit *test)
 	snap_take(s, &sn);
 
 	/* a grows by 6M: 2M in place, then 4M from 6M on */
-	plan = tdev_plan_resize(s, a, SZ_8M, SZ_2M, false);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	rc = tdev_plan_resize(s, a, SZ_8M, SZ_2M, false, plan);
+	KUNIT_ASSERT_EQ(test, rc, 0);
 	snap_expect_same(test, s, &sn);
 	KUNIT_EXPECT_EQ(test, plan->nr_kept, 1);
 	KUNIT_EXPECT_EQ(test, plan->kept_end, BASE + SZ_4M - 1);
 	KUNIT_ASSERT_EQ(test, plan->nr_ranges, 2);
 	KUNIT_EXPECT_EQ(test, plan->added[0].start, BASE + 6 * SZ_1M);
 	KUNIT_EXPECT_EQ(test, plan->added[0].end, BASE + 10 * SZ_1M - 1);
-	dax_space_plan_free(plan);
+	dax_space_plan_release(plan);
 	snap_expect_same(test, s, &sn);
 
 	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_8M, SZ_2M), 0);
@@ -862,20 +868,20 @@ static void alloc_test_plan_changes_nothing(struct kunit *test)
 	snap_take(s, &sn);
 
 	/* a shrink that scrubs: one range to drop, one tail to split off */
-	plan = tdev_plan_resize(s, a, SZ_2M, SZ_2M, true);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	rc = tdev_plan_resize(s, a, SZ_2M, SZ_2M, true, plan);
+	KUNIT_ASSERT_EQ(test, rc, 0);
 	snap_expect_same(test, s, &sn);
 	KUNIT_EXPECT_EQ(test, plan->nr_kept, 1);
 	KUNIT_EXPECT_EQ(test, plan->nr_ranges, 1);
 	KUNIT_EXPECT_EQ(test, plan->kept_end, BASE + SZ_2M - 1);
-	dax_space_plan_free(plan);
+	dax_space_plan_release(plan);
 	snap_expect_same(test, s, &sn);
 
 	v = tdev_view(b);
-	plan = dax_space_plan_claim(s, &v, &want, SZ_2M);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	rc = dax_space_plan_claim(s, &v, &want, SZ_2M, plan);
+	KUNIT_ASSERT_EQ(test, rc, 0);
 	snap_expect_same(test, s, &sn);
-	dax_space_plan_free(plan);
+	dax_space_plan_release(plan);
 	snap_expect_same(test, s, &sn);
 }
 
@@ -892,10 +898,11 @@ static void alloc_test_ext_array_doubles(struct kunit *test)
 			.end = BASE + (u64)i * SZ_4M + SZ_2M - 1,
 		};
 		struct dax_owner_ranges v = tdev_view(a);
-		struct dax_space_plan *plan;
+		struct dax_space_plan p = {}, *plan = &p;
+		int rc;
 
-		plan = dax_space_plan_claim(s, &v, &want, SZ_2M);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+		rc = dax_space_plan_claim(s, &v, &want, SZ_2M, plan);
+		KUNIT_ASSERT_EQ(test, rc, 0);
 		if (s->nr_ext < s->cap_ext) {
 			KUNIT_EXPECT_NULL(test, plan->ext);
 		} else {
@@ -909,6 +916,96 @@ static void alloc_test_ext_array_doubles(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s->nr_ext, 100);
 	/* 16, 32, 64, 128 entries */
 	KUNIT_EXPECT_EQ(test, grown, 4);
+}
+
+/*
+ * A plan of up to DAX_PLAN_INLINE new extents lives in the plan itself; a
+ * larger one takes one allocation, which a refused request never keeps.
+ */
+static void alloc_test_plan_room(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_32M);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+	unsigned int i;
+	int rc;
+
+	CLASS(dax_plan, plan)();
+
+	/* b = [0,2M) [4M,6M) [8M,10M) [12M,14M): 2M holes at 2M, 6M, 10M */
+	for (i = 0; i < 4; i++)
+		KUNIT_ASSERT_EQ(test,
+				tdev_claim(test, s, b, BASE + i * SZ_4M,
+					   BASE + i * SZ_4M + SZ_2M - 1, SZ_2M),
+				0);
+
+	rc = tdev_plan_resize(s, a, SZ_4M, SZ_2M, false, &plan);
+	KUNIT_ASSERT_EQ(test, rc, 0);
+	KUNIT_EXPECT_EQ(test, plan.nr_add, 2);
+	KUNIT_EXPECT_NULL(test, plan.buf);
+	KUNIT_EXPECT_PTR_EQ(test, plan.add, &plan.inline_add[0]);
+	KUNIT_EXPECT_PTR_EQ(test, plan.added, &plan.inline_added[0]);
+
+	/* planned again in place of the first: three holes, one allocation */
+	rc = tdev_plan_resize(s, a, SZ_4M + SZ_2M, SZ_2M, false, &plan);
+	KUNIT_ASSERT_EQ(test, rc, 0);
+	KUNIT_EXPECT_EQ(test, plan.nr_add, 3);
+	KUNIT_EXPECT_NOT_NULL(test, plan.buf);
+	KUNIT_EXPECT_PTR_EQ(test, (void *)plan.add, plan.buf);
+	KUNIT_EXPECT_EQ(test, plan.added[2].start, BASE + 10 * SZ_1M);
+
+	dax_space_plan_release(&plan);
+	KUNIT_EXPECT_NULL(test, plan.buf);
+	dax_space_plan_release(&plan);
+
+	/* a refused growth leaves the plan holding nothing */
+	rc = tdev_plan_resize(s, a, SZ_32M, SZ_2M, false, &plan);
+	KUNIT_EXPECT_EQ(test, rc, -ENOSPC);
+	KUNIT_EXPECT_NULL(test, plan.buf);
+	KUNIT_EXPECT_NULL(test, plan.ext);
+
+	/* a small edit commits from the plan's own room */
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_4M, SZ_2M), 0);
+	expect_range(test, a, 0, BASE + SZ_2M, SZ_2M);
+	expect_range(test, a, 1, BASE + 6 * SZ_1M, SZ_2M);
+}
+
+/*
+ * Extents added below all others take the room in front of the array,
+ * and dropping the lowest gives it back: the extents above stay where
+ * they are.
+ */
+static void alloc_test_ext_array_both_ends(struct kunit *test)
+{
+	struct dax_space *s = space_new(test, SZ_1G);
+	struct tdev *a = tdev_new(test), *b = tdev_new(test);
+	const struct dax_extent *top;
+	unsigned int i, front;
+
+	/* 40 extents of b, from the top down: each one below all others */
+	for (i = 40; i-- > 0;)
+		KUNIT_ASSERT_EQ(test,
+				tdev_claim(test, s, b, BASE + (u64)i * SZ_4M,
+					   BASE + (u64)i * SZ_4M + SZ_2M - 1,
+					   SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, s->nr_ext, 40);
+	top = &s->ext[39];
+
+	/* a takes the lowest hole, below all but one of b's extents */
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_2M, SZ_2M), 0);
+	expect_range(test, a, 0, BASE + SZ_2M, SZ_2M);
+	KUNIT_EXPECT_PTR_EQ(test, &s->ext[40], top);
+	front = s->front;
+
+	/* b's lowest extent leaves: the front room grows by one */
+	KUNIT_ASSERT_EQ(test, tdev_claim(test, s, a, BASE + 160 * SZ_1M,
+					 BASE + 162 * SZ_1M - 1, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, SZ_2M, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, s->front, front);
+	KUNIT_EXPECT_PTR_EQ(test, &s->ext[40], top);
+	KUNIT_ASSERT_EQ(test, tdev_resize(test, s, a, 0, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, s->front, front + 1);
+	KUNIT_EXPECT_PTR_EQ(test, &s->ext[39], top);
+	KUNIT_EXPECT_EQ(test, s->nr_ext, 40);
 }
 
 /* the caller's range array is read in place, whatever else it holds */
@@ -929,46 +1026,47 @@ static void alloc_test_strided_ranges(struct kunit *test)
 		.start = BASE + SZ_8M,
 		.end = BASE + SZ_8M + SZ_2M - 1,
 	};
-	struct dax_space_plan *plan;
+	struct dax_space_plan p = {}, *plan = &p;
+	int rc;
 
-	plan = dax_space_plan_resize(s, &v, SZ_2M, SZ_2M, false);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	rc = dax_space_plan_resize(s, &v, SZ_2M, SZ_2M, false, plan);
+	KUNIT_ASSERT_EQ(test, rc, 0);
 	KUNIT_ASSERT_EQ(test, plan->nr_ranges, 1);
 	dax_space_commit(s, plan);
 	e[0].range = plan->added[0];
-	dax_space_plan_free(plan);
+	dax_space_plan_release(plan);
 	v.nr = 1;
 	v.size = SZ_2M;
 
-	plan = dax_space_plan_claim(s, &v, &want, SZ_2M);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	rc = dax_space_plan_claim(s, &v, &want, SZ_2M, plan);
+	KUNIT_ASSERT_EQ(test, rc, 0);
 	KUNIT_ASSERT_EQ(test, plan->nr_ranges, 2);
 	dax_space_commit(s, plan);
 	e[1].range = plan->added[0];
-	dax_space_plan_free(plan);
+	dax_space_plan_release(plan);
 	v.nr = 2;
 	v.size = SZ_4M;
 
 	/* grows in place behind e[1], the last range */
-	plan = dax_space_plan_resize(s, &v, SZ_4M + SZ_2M, SZ_2M, false);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	rc = dax_space_plan_resize(s, &v, SZ_4M + SZ_2M, SZ_2M, false, plan);
+	KUNIT_ASSERT_EQ(test, rc, 0);
 	KUNIT_EXPECT_EQ(test, plan->nr_ranges, 2);
 	KUNIT_EXPECT_EQ(test, plan->nr_kept, 2);
 	KUNIT_EXPECT_EQ(test, plan->kept_end, BASE + 12 * SZ_1M - 1);
 	dax_space_commit(s, plan);
 	e[1].range.end = plan->kept_end;
-	dax_space_plan_free(plan);
+	dax_space_plan_release(plan);
 	v.size = SZ_4M + SZ_2M;
 	check_space(test, s);
 
 	/* e[1] goes as a whole */
-	plan = dax_space_plan_resize(s, &v, SZ_2M, SZ_2M, false);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(plan));
+	rc = dax_space_plan_resize(s, &v, SZ_2M, SZ_2M, false, plan);
+	KUNIT_ASSERT_EQ(test, rc, 0);
 	KUNIT_EXPECT_EQ(test, plan->nr_ranges, 1);
 	KUNIT_EXPECT_EQ(test, plan->nr_kept, 1);
 	KUNIT_EXPECT_EQ(test, plan->kept_end, BASE + SZ_2M - 1);
 	dax_space_commit(s, plan);
-	dax_space_plan_free(plan);
+	dax_space_plan_release(plan);
 	check_space(test, s);
 	KUNIT_EXPECT_EQ(test, s->nr_ext, 1);
 	KUNIT_EXPECT_EQ(test, dax_space_avail(s), SZ_16M - SZ_2M);
@@ -1001,6 +1099,8 @@ static struct kunit_case dax_region_alloc_cases[] = {
 	KUNIT_CASE(alloc_test_many_ranges),
 	KUNIT_CASE(alloc_test_plan_changes_nothing),
 	KUNIT_CASE(alloc_test_ext_array_doubles),
+	KUNIT_CASE(alloc_test_plan_room),
+	KUNIT_CASE(alloc_test_ext_array_both_ends),
 	KUNIT_CASE(alloc_test_strided_ranges),
 	{}
 };

@@ -53,10 +53,14 @@
  * inserted, and the device's ranges that change or are appended. It holds
  * all the memory the edit needs, a larger extent array included when the
  * region's is full, so dax_space_commit() only applies it in place and
- * cannot fail. A caller that hits an error between the two simply frees
- * the plan. Neither step copies the lists: their cost follows the extents
- * the edit touches (an insertion moves those above it up by one) and a
- * binary search per range looked up, not the number of extents.
+ * cannot fail. A caller that hits an error between the two simply releases
+ * the plan. The caller provides the plan; a small edit needs no memory
+ * beyond it. Neither step copies the lists: their cost follows the extents
+ * the edit touches and a binary search per range looked up, not the
+ * number of extents. The extent array keeps unused entries at both ends,
+ * so an insertion or removal moves the extents on the shorter side of it,
+ * below or above: adding or dropping the lowest extent costs as little as
+ * the highest.
  */
 #include <linux/errno.h>
 #include <linux/export.h>
@@ -132,45 +136,50 @@ static u64 dax_hole_usable(const struct dax_space *space, unsigned int i,
 }
 
 /*
- * A plan with room for @nr_add inserted extents, @nr_drop dropped ones and
- * @nr_added appended ranges, in one allocation with the plan: a write
- * that changes one range pays for one allocation, not four.  A region
- * whose extent array cannot take the insertions gets a larger one, twice
- * the size, so that filling a region copies its extents a logarithmic
- * number of times; it is separate, as the region takes it over.
+ * Make @plan an empty edit with room for @nr_add inserted extents,
+ * @nr_drop dropped ones and @nr_added appended ranges.  A small edit
+ * uses the room inside the plan; a larger one gets one allocation for
+ * the three arrays.  A region whose extent array cannot take the
+ * insertions gets a larger one, twice the size, so that filling a
+ * region copies its extents a logarithmic number of times; it is
+ * separate, as the region takes it over.
  */
-static struct dax_space_plan *dax_plan_alloc(const struct dax_space *space,
-					     unsigned int nr_add,
-					     unsigned int nr_drop,
-					     unsigned int nr_added)
+static int dax_plan_init(struct dax_space_plan *plan,
+			 const struct dax_space *space, unsigned int nr_add,
+			 unsigned int nr_drop, unsigned int nr_added)
 {
 	size_t add_sz = array_size(nr_add, sizeof(struct dax_extent));
 	size_t added_sz = array_size(nr_added, sizeof(struct range));
 	size_t drop_sz = array_size(nr_drop, sizeof(unsigned int));
 	unsigned int need = space->nr_ext + nr_add;
-	struct dax_space_plan *plan;
-	void *tail;
 
-	/* the arrays follow the plan, most strictly aligned first */
-	plan = kvzalloc(size_add(size_add(sizeof(*plan), add_sz),
-				 size_add(added_sz, drop_sz)), GFP_KERNEL);
-	if (!plan)
-		return NULL;
-	tail = plan + 1;
-	plan->add = tail;
-	plan->added = tail + add_sz;
-	plan->drop = tail + add_sz + added_sz;
-	plan->end_at = -1;
+	dax_space_plan_release(plan);
+	*plan = (struct dax_space_plan) { .end_at = -1 };
+	if (max3(nr_add, nr_drop, nr_added) <= DAX_PLAN_INLINE) {
+		plan->add = plan->inline_add;
+		plan->added = plan->inline_added;
+		plan->drop = plan->inline_drop;
+	} else {
+		/* most strictly aligned first */
+		plan->buf = kvmalloc(size_add(add_sz, size_add(added_sz,
+							       drop_sz)),
+				     GFP_KERNEL);
+		if (!plan->buf)
+			return -ENOMEM;
+		plan->add = plan->buf;
+		plan->added = plan->buf + add_sz;
+		plan->drop = plan->buf + add_sz + added_sz;
+	}
 	if (need > space->cap_ext) {
 		plan->cap_ext = max3(need, 2 * space->cap_ext, 16U);
 		plan->ext = kvmalloc_array(plan->cap_ext, sizeof(*plan->ext),
 					   GFP_KERNEL);
 		if (!plan->ext) {
-			kvfree(plan);
-			return NULL;
+			dax_space_plan_release(plan);
+			return -ENOMEM;
 		}
 	}
-	return plan;
+	return 0;
 }
 
 /* the device keeps its first @nr ranges, the last of them as it is */
@@ -238,13 +247,13 @@ static int dax_count_pieces(const struct dax_space *space, unsigned int skip,
 	return left ? -ENOSPC : 0;
 }
 
-static struct dax_space_plan *dax_plan_grow(const struct dax_space *space,
-					    const struct dax_owner_ranges *dev,
-					    u64 need, u64 align)
+static int dax_plan_grow(const struct dax_space *space,
+			 const struct dax_owner_ranges *dev, u64 need,
+			 u64 align, struct dax_space_plan *plan)
 {
 	unsigned int i, nr_new, first, after = UINT_MAX, skip = UINT_MAX;
-	struct dax_space_plan *plan;
 	u64 left, len, start = 0, stretch;
+	int rc;
 
 	/* hole @after is the gap right behind the device's last range */
 	if (dev->nr) {
@@ -252,7 +261,7 @@ static struct dax_space_plan *dax_plan_grow(const struct dax_space *space,
 				       dax_owner_range(dev, dev->nr - 1));
 
 		if (idx < 0)
-			return ERR_PTR(-EUCLEAN);
+			return -EUCLEAN;
 		after = idx + 1;
 	}
 	stretch = min(need, dax_tail_room(space, after, align));
@@ -262,11 +271,11 @@ static struct dax_space_plan *dax_plan_grow(const struct dax_space *space,
 	left = need - stretch;
 	/* space still to scrub may make room once it is clean: ask again */
 	if (dax_count_pieces(space, skip, left, align, &nr_new, &first))
-		return ERR_PTR(space->scrub ? -EAGAIN : -ENOSPC);
+		return space->scrub ? -EAGAIN : -ENOSPC;
 
-	plan = dax_plan_alloc(space, nr_new, 0, nr_new);
-	if (!plan)
-		return ERR_PTR(-ENOMEM);
+	rc = dax_plan_init(plan, space, nr_new, 0, nr_new);
+	if (rc)
+		return rc;
 	dax_plan_keep_ranges(plan, dev, dev->nr);
 	if (stretch) {
 		plan->end_at = after - 1;
@@ -292,30 +301,59 @@ static struct dax_space_plan *dax_plan_grow(const struct dax_space *space,
 	}
 	plan->used = space->used + need;
 	plan->scrub = space->scrub;
-	return plan;
+	return 0;
 }
 
-/* drop the extents marked dax_gone at or above index @from */
-static void dax_ext_compact(struct dax_extent *ext, unsigned int *nr,
-			    unsigned int from)
+/* the allocation that holds the extent array */
+static struct dax_extent *dax_ext_base(const struct dax_space *space)
 {
-	unsigned int i, n = from;
-
-	for (i = from; i < *nr; i++)
-		if (ext[i].range.start <= ext[i].range.end)
-			ext[n++] = ext[i];
-	*nr = n;
+	return space->ext ? space->ext - space->front : NULL;
 }
 
-static struct dax_space_plan *
-dax_plan_shrink(const struct dax_space *space,
-		const struct dax_owner_ranges *dev, u64 cut, bool scrub)
+static unsigned int dax_ext_back_room(const struct dax_space *space)
 {
-	struct dax_space_plan *plan;
+	return space->cap_ext - space->front - space->nr_ext;
+}
+
+static bool dax_ext_gone(const struct dax_extent *e)
+{
+	return e->range.start > e->range.end;
+}
+
+/*
+ * Drop the extents marked dax_gone, all of them at indexes @lo to @hi.
+ * The extents on the shorter side close the gaps: those below @hi slide
+ * up (the room in front grows) or those above @lo slide down.
+ */
+static void dax_ext_compact(struct dax_space *space, unsigned int lo,
+			    unsigned int hi)
+{
+	struct dax_extent *ext = space->ext;
+	unsigned int i, w, n = space->nr_ext;
+
+	if (hi + 1 < n - lo) {
+		for (i = hi + 1, w = hi + 1; i-- > 0;)
+			if (!dax_ext_gone(&ext[i]))
+				ext[--w] = ext[i];
+		space->ext += w;
+		space->front += w;
+		space->nr_ext -= w;
+		return;
+	}
+	for (i = lo, w = lo; i < n; i++)
+		if (!dax_ext_gone(&ext[i]))
+			ext[w++] = ext[i];
+	space->nr_ext = w;
+}
+
+static int dax_plan_shrink(const struct dax_space *space,
+			   const struct dax_owner_ranges *dev, u64 cut,
+			   bool scrub, struct dax_space_plan *plan)
+{
 	unsigned int keep = dev->nr, i;
 	const struct range *last;
 	u64 trim = cut;
-	int idx;
+	int idx, rc;
 
 	while (keep && trim) {
 		u64 len = range_len(dax_owner_range(dev, keep - 1));
@@ -327,9 +365,9 @@ dax_plan_shrink(const struct dax_space *space,
 	}
 
 	/* a trimmed tail to scrub stays as an extent of its own */
-	plan = dax_plan_alloc(space, scrub && trim, dev->nr - keep, 0);
-	if (!plan)
-		return ERR_PTR(-ENOMEM);
+	rc = dax_plan_init(plan, space, scrub && trim, dev->nr - keep, 0);
+	if (rc)
+		return rc;
 	dax_plan_keep_ranges(plan, dev, keep);
 	plan->drop_to_scrub = scrub;
 
@@ -356,11 +394,11 @@ dax_plan_shrink(const struct dax_space *space,
 	}
 	plan->used = space->used - cut;
 	plan->scrub = space->scrub + (scrub ? cut : 0);
-	return plan;
+	return 0;
 
 inconsistent:
-	dax_space_plan_free(plan);
-	return ERR_PTR(-EUCLEAN);
+	dax_space_plan_release(plan);
+	return -EUCLEAN;
 }
 
 /**
@@ -388,9 +426,10 @@ EXPORT_SYMBOL_IF_KUNIT(dax_space_init);
  */
 void dax_space_fini(struct dax_space *space)
 {
-	kvfree(space->ext);
+	kvfree(dax_ext_base(space));
 	space->ext = NULL;
 	space->nr_ext = 0;
+	space->front = 0;
 	space->cap_ext = 0;
 	space->used = 0;
 	space->scrub = 0;
@@ -418,31 +457,34 @@ EXPORT_SYMBOL_IF_KUNIT(dax_space_avail);
  * @align: allocation granule, a power of two
  * @scrub: when shrinking, the space given back is to be scrubbed before
  *	it is handed out again; else it is free at once
+ * @plan: where to record the change: a plan that is empty (from
+ *	CLASS(dax_plan)) or released, or one to replace
  *
  * Computes the layout described in the comment at the top of this file.
  * @space is not modified.
  *
- * Return: a plan to pass to dax_space_commit() and dax_space_plan_free(),
- * or ERR_PTR(-EINVAL) if @align or @size is invalid, ERR_PTR(-ENOSPC) if
- * the region cannot supply the growth, ERR_PTR(-EAGAIN) if it can only
- * once space that is still to scrub is clean, ERR_PTR(-ENOMEM), or
- * ERR_PTR(-EUCLEAN) if a range of @dev that the change touches is not an
- * extent of the device in @space: the caller's records and the region's
- * disagree, which is a bug the caller must report.
+ * Return: 0 with @plan ready for dax_space_commit(); -EINVAL if @align
+ * or @size is invalid, -ENOSPC if the region cannot supply the growth,
+ * -EAGAIN if it can only once space that is still to scrub is clean,
+ * -ENOMEM, or -EUCLEAN if a range of @dev that the change touches is not
+ * an extent of the device in @space: the caller's records and the
+ * region's disagree, which is a bug the caller must report.  On error
+ * @plan holds no memory.  Either way it is released with
+ * dax_space_plan_release().
  */
-struct dax_space_plan *dax_space_plan_resize(const struct dax_space *space,
-					     const struct dax_owner_ranges *dev,
-					     u64 size, u64 align, bool scrub)
+int dax_space_plan_resize(const struct dax_space *space,
+			  const struct dax_owner_ranges *dev, u64 size,
+			  u64 align, bool scrub, struct dax_space_plan *plan)
 {
 	u64 have = dev->size;
 
 	if (!dax_align_ok(align) || !IS_ALIGNED(size, align))
-		return ERR_PTR(-EINVAL);
+		return -EINVAL;
 	if (size <= have)
-		return dax_plan_shrink(space, dev, have - size, scrub);
+		return dax_plan_shrink(space, dev, have - size, scrub, plan);
 	if (size - have > dax_space_avail(space))
-		return ERR_PTR(-ENOSPC);
-	return dax_plan_grow(space, dev, size - have, align);
+		return -ENOSPC;
+	return dax_plan_grow(space, dev, size - have, align, plan);
 }
 EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_resize);
 
@@ -473,57 +515,63 @@ static int dax_claim_conflict(const struct dax_space *space, unsigned int i,
  * @dev: the device's current ranges in page offset order, and its tag
  * @want: the physical range to allocate, end inclusive
  * @align: allocation granule, a power of two
+ * @plan: where to record the change, as for dax_space_plan_resize()
  *
  * @space is not modified.
  *
- * Return: a plan, or ERR_PTR(-EINVAL) if @want is reversed or its start
- * or length is not a multiple of @align; ERR_PTR(-ERANGE) if @want is not
- * inside the region; ERR_PTR(-EBUSY) if any part of @want is already
- * allocated; ERR_PTR(-EAGAIN) if parts of it are still to scrub and none
- * is allocated; ERR_PTR(-ENOMEM).
+ * Return: 0 with @plan ready for dax_space_commit(); -EINVAL if @want is
+ * reversed or its start or length is not a multiple of @align; -ERANGE
+ * if @want is not inside the region; -EBUSY if any part of @want is
+ * already allocated; -EAGAIN if parts of it are still to scrub and none
+ * is allocated; -ENOMEM.  On error @plan holds no memory.
  */
-struct dax_space_plan *dax_space_plan_claim(const struct dax_space *space,
-					    const struct dax_owner_ranges *dev,
-					    const struct range *want,
-					    u64 align)
+int dax_space_plan_claim(const struct dax_space *space,
+			 const struct dax_owner_ranges *dev,
+			 const struct range *want, u64 align,
+			 struct dax_space_plan *plan)
 {
-	struct dax_space_plan *plan;
 	unsigned int i;
 	int rc;
 
 	if (!dax_align_ok(align) || want->start > want->end)
-		return ERR_PTR(-EINVAL);
+		return -EINVAL;
 	if (want->start < space->span.start || want->end > space->span.end)
-		return ERR_PTR(-ERANGE);
+		return -ERANGE;
 	if (!IS_ALIGNED(want->start, align) ||
 	    !IS_ALIGNED(range_len(want), align))
-		return ERR_PTR(-EINVAL);
+		return -EINVAL;
 
 	i = dax_ext_lower_bound(space->ext, space->nr_ext, want->start);
 	rc = dax_claim_conflict(space, i, want);
 	if (rc)
-		return ERR_PTR(rc);
+		return rc;
 
-	plan = dax_plan_alloc(space, 1, 0, 1);
-	if (!plan)
-		return ERR_PTR(-ENOMEM);
+	rc = dax_plan_init(plan, space, 1, 0, 1);
+	if (rc)
+		return rc;
 	dax_plan_keep_ranges(plan, dev, dev->nr);
 	dax_plan_append(plan, dev->owner, want);
 	plan->used = space->used + range_len(want);
 	plan->scrub = space->scrub;
-	return plan;
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_claim);
 
-/* move the extents into the larger array the plan brought */
+/*
+ * Move the extents into the larger array the plan brought, in its middle:
+ * the entries the plan does not insert are split between the two ends.
+ */
 static void dax_ext_take_array(struct dax_space *space,
 			       struct dax_space_plan *plan)
 {
+	unsigned int front = (plan->cap_ext - space->nr_ext - plan->nr_add) / 2;
+
 	if (space->nr_ext)
-		memcpy(plan->ext, space->ext,
+		memcpy(plan->ext + front, space->ext,
 		       space->nr_ext * sizeof(*plan->ext));
-	kvfree(space->ext);
-	space->ext = plan->ext;
+	kvfree(dax_ext_base(space));
+	space->ext = plan->ext + front;
+	space->front = front;
 	space->cap_ext = plan->cap_ext;
 	plan->ext = NULL;
 	plan->cap_ext = 0;
@@ -533,7 +581,7 @@ static void dax_ext_take_array(struct dax_space *space,
 static void dax_ext_drop(struct dax_space *space,
 			 const struct dax_space_plan *plan)
 {
-	unsigned int i, from = space->nr_ext;
+	unsigned int i, lo = space->nr_ext, hi = 0;
 
 	for (i = 0; i < plan->nr_drop; i++) {
 		struct dax_extent *e = &space->ext[plan->drop[i]];
@@ -542,19 +590,60 @@ static void dax_ext_drop(struct dax_space *space,
 			e->owner = NULL;
 		else
 			e->range = dax_gone;
-		from = min(from, plan->drop[i]);
+		lo = min(lo, plan->drop[i]);
+		hi = max(hi, plan->drop[i]);
 	}
-	if (!plan->drop_to_scrub)
-		dax_ext_compact(space->ext, &space->nr_ext, from);
+	if (plan->nr_drop && !plan->drop_to_scrub)
+		dax_ext_compact(space, lo, hi);
 }
 
 /*
- * Insert the @nr extents at @add, sorted by start, each into a hole. One
- * pass from the top: each extent moves once, by the number of insertions
- * below it. The array has room for them.
+ * Move all extents so that the end an insertion of @nr extents goes to
+ * (the front if @down) has room for them, and the rest of the unused
+ * entries is split between the two ends.
  */
-static void dax_ext_insert(struct dax_space *space,
-			   const struct dax_extent *add, unsigned int nr)
+static void dax_ext_recenter(struct dax_space *space, unsigned int nr,
+			     bool down)
+{
+	unsigned int spare = space->cap_ext - space->nr_ext;
+	unsigned int front = (spare - nr) / 2 + (down ? nr : 0);
+	struct dax_extent *ext = dax_ext_base(space) + front;
+
+	memmove(ext, space->ext, space->nr_ext * sizeof(*ext));
+	space->ext = ext;
+	space->front = front;
+}
+
+/*
+ * Insert below: the extents under each new one move down into the room
+ * in front, each once, by the number of insertions above it. Each binary
+ * search covers only the extents not moved yet.
+ */
+static void dax_ext_insert_down(struct dax_space *space,
+				const struct dax_extent *add, unsigned int nr)
+{
+	struct dax_extent *old = space->ext, *ext = old - nr;
+	unsigned int j, at, prev = 0;
+
+	for (j = 0; j < nr; j++) {
+		at = prev + dax_ext_lower_bound(old + prev,
+						space->nr_ext - prev,
+						add[j].range.start);
+		memmove(&ext[prev + j], &old[prev], (at - prev) * sizeof(*ext));
+		ext[at + j] = add[j];
+		prev = at;
+	}
+	space->ext = ext;
+	space->front -= nr;
+	space->nr_ext += nr;
+}
+
+/*
+ * Insert above: one pass from the top, each extent moves once, by the
+ * number of insertions below it.
+ */
+static void dax_ext_insert_up(struct dax_space *space,
+			      const struct dax_extent *add, unsigned int nr)
 {
 	struct dax_extent *ext = space->ext;
 	unsigned int end = space->nr_ext, at;
@@ -568,6 +657,33 @@ static void dax_ext_insert(struct dax_space *space,
 	}
 }
 
+/*
+ * Insert the @nr extents at @add, sorted by start, each into a hole,
+ * moving the extents on the side with fewer of them. The array has room
+ * for the insertion, at one end or split between both; when the end the
+ * insertion goes to has too little, all extents move once to share the
+ * room out again (moving the many the other way would cost as much, and
+ * leave that end without room for the next insertion).
+ */
+static void dax_ext_insert(struct dax_space *space,
+			   const struct dax_extent *add, unsigned int nr)
+{
+	unsigned int n = space->nr_ext, below, above;
+	bool down;
+
+	if (!nr)
+		return;
+	below = dax_ext_lower_bound(space->ext, n, add[nr - 1].range.start);
+	above = n - dax_ext_lower_bound(space->ext, n, add[0].range.start);
+	down = below < above;
+	if ((down ? space->front : dax_ext_back_room(space)) < nr)
+		dax_ext_recenter(space, nr, down);
+	if (down)
+		dax_ext_insert_down(space, add, nr);
+	else
+		dax_ext_insert_up(space, add, nr);
+}
+
 /**
  * dax_space_commit - make a planned change the region's state
  * @space: the region state the plan was computed from, unchanged since
@@ -575,7 +691,7 @@ static void dax_ext_insert(struct dax_space *space,
  *
  * Cannot fail and does not allocate. The plan keeps the device's new
  * ranges (plan->nr_kept, plan->kept_end, plan->added) for the caller and
- * must still be released with dax_space_plan_free().
+ * must still be released with dax_space_plan_release().
  */
 void dax_space_commit(struct dax_space *space, struct dax_space_plan *plan)
 {
@@ -591,17 +707,19 @@ void dax_space_commit(struct dax_space *space, struct dax_space_plan *plan)
 EXPORT_SYMBOL_IF_KUNIT(dax_space_commit);
 
 /**
- * dax_space_plan_free - release a plan, committed or not
- * @plan: the plan; NULL and error pointers are ignored
+ * dax_space_plan_release - free what a plan holds, committed or not
+ * @plan: the plan; it is left empty, and may be released again or
+ *	planned anew
  */
-void dax_space_plan_free(struct dax_space_plan *plan)
+void dax_space_plan_release(struct dax_space_plan *plan)
 {
-	if (IS_ERR_OR_NULL(plan))
-		return;
 	kvfree(plan->ext);
-	kvfree(plan);
+	kvfree(plan->buf);
+	plan->ext = NULL;
+	plan->cap_ext = 0;
+	plan->buf = NULL;
 }
-EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_free);
+EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_release);
 
 /**
  * dax_space_release_owner - return every range of one device to the region
@@ -630,7 +748,8 @@ void dax_space_release_owner(struct dax_space *space, const void *owner,
 			space->ext[i].range = dax_gone;
 		}
 	}
-	dax_ext_compact(space->ext, &space->nr_ext, 0);
+	if (space->nr_ext)
+		dax_ext_compact(space, 0, space->nr_ext - 1);
 }
 EXPORT_SYMBOL_IF_KUNIT(dax_space_release_owner);
 
@@ -702,7 +821,7 @@ int dax_space_scrub_done(struct dax_space *space, const struct range *chunk)
 	space->scrub -= range_len(chunk);
 	if (chunk->end == r->end) {
 		*r = dax_gone;
-		dax_ext_compact(space->ext, &space->nr_ext, i);
+		dax_ext_compact(space, i, i);
 	} else {
 		r->start = chunk->end + 1;
 	}

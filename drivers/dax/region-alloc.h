@@ -31,7 +31,10 @@ struct dax_extent {
  * @ext: allocated and to-be-scrubbed extents sorted by start; they never
  *	overlap
  * @nr_ext: number of entries in @ext
- * @cap_ext: number of entries @ext has room for
+ * @front: unused entries of the array in front of @ext, which starts
+ *	@front entries into its allocation
+ * @cap_ext: number of entries the allocation has room for, @front
+ *	included
  * @used: sum of the lengths of the extents that have an owner
  * @scrub: sum of the lengths of the extents without one
  */
@@ -39,10 +42,14 @@ struct dax_space {
 	struct range span;
 	struct dax_extent *ext;
 	unsigned int nr_ext;
+	unsigned int front;
 	unsigned int cap_ext;
 	u64 used;
 	u64 scrub;
 };
+
+/* extents and ranges an edit may add or drop without allocating */
+#define DAX_PLAN_INLINE 2
 
 /**
  * struct dax_space_plan - a computed change that has not been applied yet
@@ -66,11 +73,18 @@ struct dax_space {
  * @kept_end: the end of the last kept range after the change
  * @added: the ranges appended after the kept ones, in page offset order;
  *	there are @nr_ranges - @nr_kept of them
- *
- * @add, @added and @drop live in the plan's own allocation.
+ * @buf: one allocation holding @add, @added and @drop when one of them
+ *	needs more than %DAX_PLAN_INLINE entries, else NULL
+ * @inline_add: room for @add in a small edit
+ * @inline_added: room for @added in a small edit
+ * @inline_drop: room for @drop in a small edit
  *
  * A plan records the edit, not the lists after it, so that computing and
  * committing it costs no more than the extents and ranges it touches.
+ * The caller provides the plan, usually on its stack: an edit of a few
+ * extents, such as a resize that extends or trims the last range, plans
+ * without allocating. A planned plan points into itself and must not be
+ * copied.
  */
 struct dax_space_plan {
 	struct dax_extent *ext;
@@ -88,6 +102,10 @@ struct dax_space_plan {
 	unsigned int nr_kept;
 	u64 kept_end;
 	struct range *added;
+	void *buf;
+	struct dax_extent inline_add[DAX_PLAN_INLINE];
+	struct range inline_added[DAX_PLAN_INLINE];
+	unsigned int inline_drop[DAX_PLAN_INLINE];
 };
 
 /**
@@ -117,15 +135,15 @@ dax_owner_range(const struct dax_owner_ranges *dev, unsigned int i)
 int dax_space_init(struct dax_space *space, u64 start, u64 end);
 void dax_space_fini(struct dax_space *space);
 u64 dax_space_avail(const struct dax_space *space);
-struct dax_space_plan *dax_space_plan_resize(const struct dax_space *space,
-					     const struct dax_owner_ranges *dev,
-					     u64 size, u64 align, bool scrub);
-struct dax_space_plan *dax_space_plan_claim(const struct dax_space *space,
-					    const struct dax_owner_ranges *dev,
-					    const struct range *want,
-					    u64 align);
+int dax_space_plan_resize(const struct dax_space *space,
+			  const struct dax_owner_ranges *dev, u64 size,
+			  u64 align, bool scrub, struct dax_space_plan *plan);
+int dax_space_plan_claim(const struct dax_space *space,
+			 const struct dax_owner_ranges *dev,
+			 const struct range *want, u64 align,
+			 struct dax_space_plan *plan);
 void dax_space_commit(struct dax_space *space, struct dax_space_plan *plan);
-void dax_space_plan_free(struct dax_space_plan *plan);
+void dax_space_plan_release(struct dax_space_plan *plan);
 void dax_space_release_owner(struct dax_space *space, const void *owner,
 			     bool scrub);
 u64 dax_space_scrub_pending(const struct dax_space *space);
@@ -133,6 +151,8 @@ bool dax_space_scrub_next(const struct dax_space *space, u64 max,
 			  struct range *chunk);
 int dax_space_scrub_done(struct dax_space *space, const struct range *chunk);
 
-DEFINE_FREE(dax_plan, struct dax_space_plan *, dax_space_plan_free(_T))
+/* CLASS(dax_plan, plan)(): an empty plan, released at the end of scope */
+DEFINE_CLASS(dax_plan, struct dax_space_plan, dax_space_plan_release(&_T),
+	     (struct dax_space_plan){ .end_at = -1 }, void)
 
 #endif /* __DAX_REGION_ALLOC_H__ */
