@@ -153,8 +153,16 @@ static int dax_plan_init(struct dax_space_plan *plan,
 	size_t drop_sz = array_size(nr_drop, sizeof(unsigned int));
 	unsigned int need = space->nr_ext + nr_add;
 
+	/*
+	 * The fields not set here are set by the planning before anything
+	 * reads them: new_end with end_at, used and scrub always,
+	 * nr_ranges, nr_kept and kept_end by dax_plan_keep_ranges().
+	 */
 	dax_space_plan_release(plan);
-	*plan = (struct dax_space_plan) { .end_at = -1 };
+	plan->end_at = -1;
+	plan->nr_drop = 0;
+	plan->drop_to_scrub = false;
+	plan->nr_add = 0;
 	if (max3(nr_add, nr_drop, nr_added) <= DAX_PLAN_INLINE) {
 		plan->add = plan->inline_add;
 		plan->added = plan->inline_added;
@@ -705,21 +713,6 @@ void dax_space_commit(struct dax_space *space, struct dax_space_plan *plan)
 	space->scrub = plan->scrub;
 }
 EXPORT_SYMBOL_IF_KUNIT(dax_space_commit);
-
-/**
- * dax_space_plan_release - free what a plan holds, committed or not
- * @plan: the plan; it is left empty, and may be released again or
- *	planned anew
- */
-void dax_space_plan_release(struct dax_space_plan *plan)
-{
-	kvfree(plan->ext);
-	kvfree(plan->buf);
-	plan->ext = NULL;
-	plan->cap_ext = 0;
-	plan->buf = NULL;
-}
-EXPORT_SYMBOL_IF_KUNIT(dax_space_plan_release);
 
 /**
  * dax_space_release_owner - return every range of one device to the region

@@ -11,6 +11,7 @@
 #include <linux/cleanup.h>
 #include <linux/err.h>
 #include <linux/range.h>
+#include <linux/slab.h>
 #include <linux/types.h>
 
 /**
@@ -143,7 +144,28 @@ int dax_space_plan_claim(const struct dax_space *space,
 			 const struct range *want, u64 align,
 			 struct dax_space_plan *plan);
 void dax_space_commit(struct dax_space *space, struct dax_space_plan *plan);
-void dax_space_plan_release(struct dax_space_plan *plan);
+
+/**
+ * dax_space_plan_release - free what a plan holds, committed or not
+ * @plan: the plan; it is left empty, and may be released again or
+ *	planned anew
+ *
+ * Inline, so that releasing a small edit's plan, which holds nothing,
+ * costs two tests.
+ */
+static inline void dax_space_plan_release(struct dax_space_plan *plan)
+{
+	if (plan->ext) {
+		kvfree(plan->ext);
+		plan->ext = NULL;
+		plan->cap_ext = 0;
+	}
+	if (plan->buf) {
+		kvfree(plan->buf);
+		plan->buf = NULL;
+	}
+}
+
 void dax_space_release_owner(struct dax_space *space, const void *owner,
 			     bool scrub);
 u64 dax_space_scrub_pending(const struct dax_space *space);
