@@ -126,6 +126,11 @@ if [ "$stage" = providers ]; then
 fi
 start_module_loader
 init_nvdimm_labels
+# enabling the region again adds seed devices whose drivers (nd_pmem,
+# dax_pmem) the module loader brings in: wait for it, as a setup script
+# runs `udevadm settle`, so that the first test does not race it
+/dax-vm/settle
+echo "# modules after settle: $(awk '{ print $1 }' /proc/modules | tr '\n' ' ')" > $LOG
 if [ "$stage" = ndctl ]; then
 	while read -r name prog; do
 		wanted "ndctl-$name" || continue
